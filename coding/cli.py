@@ -1,0 +1,180 @@
+"""The `codewerk` command line (also `python -m coding`): a thin layer over the core library."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+from coding.errors import CodewerkError, InputError
+
+DEFAULT_PROJECT = "codewerk.db"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="codewerk", description="Qualitative interview coding and synthesis.")
+    parser.add_argument("--project", "-p", default=os.environ.get("CODEWERK_PROJECT", DEFAULT_PROJECT),
+                        help="project database file (default: $CODEWERK_PROJECT or ./codewerk.db)")
+    parser.add_argument("--user", "-u", default=os.environ.get("CODEWERK_USER") or _login_name(),
+                        help="who makes the changes (default: $CODEWERK_USER or your login name)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("init", help="create a new, empty project database")
+    commands.add_parser("demo", help="create the demo project (study corpus and codebook) unless the file exists")
+
+    imp = commands.add_parser("import", help="import transcripts (files or folders) into the project")
+    imp.add_argument("paths", nargs="+", metavar="PATH", help=".txt, .docx, .vtt, .srt files or folders")
+    imp.add_argument("--attr", action="append", default=[], metavar="KEY=VALUE",
+                     help="an attribute for every imported document, e.g. stakeholder=Kommune (repeatable)")
+    imp.add_argument("--metadata", metavar="CSV", help="CSV mapping file names to attributes "
+                     "(a folder's metadata.csv is used by default)")
+    imp.add_argument("--max-mb", type=float, metavar="MB", help="size limit per file (default 50 MB)")
+
+    docs = commands.add_parser("documents", help="list the project's documents with their attributes")
+    docs.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    turns = commands.add_parser("turns", help="show a document's speaker turns")
+    turns.add_argument("document", metavar="DOC", help="document name or id")
+    turns.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    codebook = commands.add_parser("codebook", help="validate, import or export a codebook (YAML or REFI-QDA .qdc)")
+    cb = codebook.add_subparsers(dest="action", required=True, metavar="ACTION")
+    cb.add_parser("validate", help="check a codebook file and list every problem").add_argument("file")
+    cb.add_parser("import", help="load a codebook file into the project").add_argument("file")
+    export = cb.add_parser("export", help="write the project's codebook (.yaml or .qdc by extension)")
+    export.add_argument("file")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except CodewerkError as e:
+        print(f"codewerk: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("codewerk: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug: still one line, the traceback only on request
+        if os.environ.get("CODEWERK_DEBUG"):
+            raise
+        print(f"codewerk: internal error: {type(e).__name__}: {e} (set CODEWERK_DEBUG=1 for details)", file=sys.stderr)
+        return 2
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "codewerk"
+
+
+def _open(args: argparse.Namespace):
+    from coding.store import Project
+
+    return Project(args.project)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from coding.store import Project
+
+    Project.create(args.project).close()
+    print(f"created project {args.project}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from coding.demo import ensure_demo_project
+
+    if ensure_demo_project(args.project):
+        print(f"created the demo project {args.project}")
+    else:
+        print(f"using the existing project {args.project}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from coding.importing import import_paths
+
+    attributes = {}
+    for item in args.attr:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(item, "an attribute must be written KEY=VALUE, e.g. stakeholder=Kommune")
+        attributes[key.strip()] = value.strip()
+    max_bytes = int(args.max_mb * 1024 * 1024) if args.max_mb else None
+    with _open(args) as project:
+        result = import_paths(project, args.paths, user=args.user, attributes=attributes,
+                              metadata=args.metadata, max_bytes=max_bytes)
+    print(f"imported {len(result.names)} document(s): {', '.join(result.names)}")
+    if result.skipped:
+        print(f"passed over {len(result.skipped)} file(s) that are not transcripts: "
+              + ", ".join(p.name for p in result.skipped))
+    return 0
+
+
+def cmd_documents(args: argparse.Namespace) -> int:
+    with _open(args) as project:
+        documents = project.documents()
+    if args.json:
+        for d in documents:
+            print(json.dumps(d, ensure_ascii=False))
+        return 0
+    if not documents:
+        print("no documents yet (add some with: codewerk import FILES)")
+        return 0
+    print(f"{'id':>4}  {'name':<20} {'format':<6} {'words':>6} {'turns':>5} {'segm.':>5}  attributes")
+    for d in documents:
+        attrs = ", ".join(f"{k}={v}" for k, v in d["attributes"].items())
+        print(f"{d['id']:>4}  {d['name'][:20]:<20} {d['format']:<6} {d['word_count']:>6} {d['turns']:>5} "
+              f"{d['segments']:>5}  {attrs}")
+    return 0
+
+
+def cmd_turns(args: argparse.Namespace) -> int:
+    from coding.timefmt import clock
+
+    with _open(args) as project:
+        document = project.document(args.document)
+        turns = project.turns(document["id"])
+    for t in turns:
+        if args.json:
+            print(json.dumps(t, ensure_ascii=False))
+            continue
+        stamp = f"[{clock(t['timestamp'])}] " if t["timestamp"] is not None else ""
+        role = f" ({t['role']})" if t["role"] else ""
+        print(f"{stamp}{t['speaker'] or '?'}{role}: {t['text']}\n")
+    return 0
+
+
+def cmd_codebook(args: argparse.Namespace) -> int:
+    from coding.codebook import export_qdc, load_codebook, save_codebook
+
+    if args.action == "validate":
+        codebook = load_codebook(args.file)
+        print(f"{args.file}: valid, {len(codebook.codes)} codes")
+        return 0
+    with _open(args) as project:
+        if args.action == "import":
+            codebook = load_codebook(args.file)
+            changed = project.save_codebook(codebook, args.user)
+            print(f"imported {len(codebook.codes)} codes from {args.file} ({changed} new or changed)")
+            return 0
+        codebook = project.codebook()
+    if Path(args.file).suffix.lower() == ".qdc":
+        Path(args.file).write_bytes(export_qdc(codebook))
+    else:
+        save_codebook(codebook, args.file)
+    print(f"wrote {len(codebook.codes)} codes to {args.file}")
+    return 0
+
+
+COMMANDS = {"init": cmd_init, "demo": cmd_demo, "import": cmd_import, "documents": cmd_documents, "turns": cmd_turns,
+            "codebook": cmd_codebook}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""Named schema migrations, applied in order; the file is backed up before an upgrade."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import sqlite_utils
+
+from coding.errors import MigrationError
+from coding.store.database import backup, now, write_transaction
+
+Migration = Callable[[sqlite_utils.Database], None]
+
+
+def _initial(db: sqlite_utils.Database) -> None:
+    db["users"].create({"name": str, "display_name": str, "role": str, "created_at": str}, pk="name")
+    db["documents"].create({
+        "id": int, "name": str, "filename": str, "format": str, "encoding": str, "sha256": str,
+        "size_bytes": int, "text": str, "metadata": str, "word_count": int,
+        "imported_at": str, "imported_by": str,
+    }, pk="id", not_null={"name", "text", "sha256", "format"}, foreign_keys=[("imported_by", "users", "name")])
+    db["documents"].create_index(["name"], unique=True)
+    db["documents"].create_index(["sha256"], unique=True)
+    db["document_attributes"].create({"document_id": int, "key": str, "value": str},
+                                     pk=("document_id", "key"), foreign_keys=[("document_id", "documents", "id")])
+    db["turns"].create({
+        "id": int, "document_id": int, "idx": int, "speaker": str, "role": str,
+        "start": int, "end": int, "timestamp": float,
+    }, pk="id", foreign_keys=[("document_id", "documents", "id")])
+    db["turns"].create_index(["document_id", "idx"], unique=True)
+    db["segments"].create({
+        "id": int, "document_id": int, "turn_id": int, "idx": int, "start": int, "end": int,
+    }, pk="id", foreign_keys=[("document_id", "documents", "id"), ("turn_id", "turns", "id")])
+    db["segments"].create_index(["document_id", "idx"], unique=True)
+    db["codes"].create({
+        "id": str, "name": str, "parent": str, "color": str, "definition": str, "anchors": str,
+        "include": str, "exclude": str, "memo": str, "codable": int, "guid": str, "position": int,
+    }, pk="id", not_null={"name"})
+    db["codings"].create({
+        "id": int, "document_id": int, "start": int, "end": int, "quote": str, "code_id": str,
+        "coder": str, "created_at": str, "memo": str, "origin": str, "removed_at": str, "removed_by": str,
+    }, pk="id", not_null={"document_id", "start", "end", "quote", "code_id", "coder", "origin"},
+        foreign_keys=[("document_id", "documents", "id"), ("code_id", "codes", "id"), ("coder", "users", "name")])
+    db["codings"].create_index(["document_id"])
+    db["codings"].create_index(["code_id"])
+    db["events"].create({
+        "id": int, "at": str, "user": str, "action": str, "entity": str, "entity_id": str,
+        "before": str, "after": str,
+    }, pk="id")
+    db["events"].create_index(["entity", "entity_id"])
+    # The event log is append-only: the database itself refuses edits and deletions.
+    db.execute("CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+               "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END")
+    db.execute("CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+               "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END")
+
+
+MIGRATIONS: list[tuple[str, Migration]] = [
+    ("0001_initial", _initial),
+]
+
+
+def applied(db: sqlite_utils.Database) -> list[str]:
+    """Names of the migrations this database has had."""
+    if "schema_migrations" not in db.table_names():
+        return []
+    return [row["name"] for row in db.query("SELECT name FROM schema_migrations ORDER BY applied_at, name")]
+
+
+def migrate(db: sqlite_utils.Database, path: Path | None,
+            migrations: list[tuple[str, Migration]] | None = None) -> list[str]:
+    """Apply the pending migrations, each in its own transaction; return their names.
+
+    An existing project is copied to `<file>.before-<migration>.bak` first, so a failed upgrade
+    loses nothing.
+    """
+    migrations = MIGRATIONS if migrations is None else migrations
+    done = set(applied(db))
+    pending = [(name, step) for name, step in migrations if name not in done]
+    if not pending:
+        return []
+    backup_path = None
+    if done and path is not None:
+        backup_path = backup(db, Path(f"{path}.before-{pending[0][0]}.bak"))
+    for name, step in pending:
+        try:
+            with write_transaction(db):
+                if "schema_migrations" not in db.table_names():
+                    db["schema_migrations"].create({"name": str, "applied_at": str}, pk="name")
+                step(db)
+                db["schema_migrations"].insert({"name": name, "applied_at": now()})
+        except Exception as e:
+            where = f"; the database before the upgrade is saved as {backup_path}" if backup_path else ""
+            raise MigrationError(f"schema migration {name} failed: {e}{where}") from e
+    return [name for name, _ in pending]

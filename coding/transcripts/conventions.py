@@ -1,0 +1,193 @@
+"""Lines of a transcript (plain text or Word paragraphs) -> text, speaker turns and header metadata.
+
+Handles the conventions of German qualitative research: `I:`/`B:` (f4/f5), named speakers,
+`[Name]` labels, timestamps in the running text, unlabelled paragraphs that continue the previous
+speaker, and a short header block (title, date, place) before the first turn.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from coding.transcripts.labels import TIMESTAMP, LabelMatch, is_header_key, known_role, match_label, seconds
+from coding.transcripts.model import INTERVIEWER, RESPONDENT, Turn
+
+_SENTENCE_END = (".", "?", "!", "…", '"', "“", ")")
+_SENTINEL = "\x00"
+_AROUND_SENTINEL = re.compile(rf"[ \t]*{_SENTINEL}[ \t]*")
+_INTERVIEWER_KEYS = re.compile(r"interview(?:er|erin|er\*in|ende|t von|t durch)\b", re.I)
+_RESPONDENT_KEYS = re.compile(r"befragte|interviewpartner|interviewte|experte|expertin|gesprächspartner", re.I)
+
+
+@dataclass(frozen=True)
+class SourceLine:
+    """One line or paragraph of the source; `bold_prefix` is the length of a leading bold run."""
+
+    text: str
+    bold_prefix: int = 0
+
+
+def strip_timestamps(line: str) -> tuple[str, float | None]:
+    """Remove transcription timestamps (and the blanks they leave); return the line and the first time."""
+    first = TIMESTAMP.search(line)
+    if not first:
+        return line.rstrip(), None
+    marked = TIMESTAMP.sub(_SENTINEL, line)
+    return _AROUND_SENTINEL.sub(" ", marked).strip(" "), seconds(first)
+
+
+def parse_lines(lines: list[SourceLine]) -> tuple[str, list[Turn], dict[str, str]]:
+    """Turn source lines into (text, turns, metadata); `text` joins the cleaned lines with `\\n`."""
+    cleaned: list[str] = []
+    times: list[float | None] = []
+    labels: list[LabelMatch | None] = []
+    for line in lines:
+        text, time = strip_timestamps(line.text)
+        cleaned.append(text)
+        times.append(time)
+        labels.append(match_label(text, _shifted_bold(line, text)) if text.strip() else None)
+
+    counts = Counter(m.label for m in labels if m)
+    speaker = [m is not None and _is_speaker(m, counts) for m in labels]
+    first = next((i for i, m in enumerate(labels)
+                  if speaker[i] and not _looks_like_header(m, cleaned[i], counts)), None)
+
+    starts, pos = [], 0
+    for text in cleaned:
+        starts.append(pos)
+        pos += len(text) + 1
+    full = "\n".join(cleaned)
+
+    if first is None:
+        header_end = _unlabelled_header_end(cleaned)
+        metadata = _metadata(cleaned[:header_end])
+        body = [i for i in range(header_end, len(cleaned)) if cleaned[i].strip()]
+        if not body:  # nothing but a short block: it is the content, not a header
+            metadata, body = {}, [i for i, t in enumerate(cleaned) if t.strip()]
+        if not body:
+            return full, [], metadata
+        turn = _make_turn(full, "", None, starts[body[0]], starts[body[-1]] + len(cleaned[body[-1]]),
+                          next((times[i] for i in body if times[i] is not None), None))
+        return full, [turn] if turn else [], metadata
+
+    metadata = _metadata(cleaned[:first])
+    raw: list[tuple[str, int, int, float | None]] = []  # speaker, start, end, time
+    for i in range(first, len(cleaned)):
+        text = cleaned[i]
+        if not text.strip():
+            continue
+        end = starts[i] + len(text)
+        if speaker[i]:
+            m = labels[i]
+            raw.append((m.label, starts[i] + m.content_start, end, times[i]))
+        else:
+            label, start, _, time = raw[-1]
+            raw[-1] = (label, start, end, time if time is not None else times[i])
+
+    roles = assign_roles([r[0] for r in raw], metadata)
+    turns = [_make_turn(full, label, roles[label], start, end, time) for label, start, end, time in raw]
+    return full, [t for t in turns if t], metadata
+
+
+def _shifted_bold(line: SourceLine, cleaned: str) -> int:
+    """Where the bold label ends in the cleaned line (a timestamp before it may have been removed)."""
+    if not line.bold_prefix:
+        return 0
+    bold = strip_timestamps(line.text[: line.bold_prefix])[0].strip()
+    at = cleaned.find(bold)
+    if not bold or at < 0 or cleaned[:at].strip():
+        return 0
+    return at + len(bold)
+
+
+def _is_speaker(m: LabelMatch, counts: Counter[str]) -> bool:
+    """A label is a speaker when its form says so, or when the same label starts several lines."""
+    if is_header_key(m.label.rstrip(".")):
+        return False
+    return m.strong or counts[m.label] >= 2
+
+
+def _looks_like_header(m: LabelMatch, line: str, counts: Counter[str]) -> bool:
+    """`Interviewerin: Dr. Miriam Albers` in a header names the interviewer; it is not a turn."""
+    value = line[m.content_start:].strip()
+    short = len(value.split()) <= 6 and not value.endswith(_SENTENCE_END)
+    return counts[m.label] == 1 and short
+
+
+def _unlabelled_header_end(lines: list[str]) -> int:
+    """Without any speaker labels, a first block of at most 8 short lines is the header."""
+    block = 0
+    while block < len(lines) and lines[block].strip():
+        block += 1
+    if 0 < block <= 8 and all(len(t.split()) <= 12 for t in lines[:block]):
+        return block
+    return 0
+
+
+def _metadata(header: list[str]) -> dict[str, str]:
+    """`Key: value` lines by key; the first line without a key is the title; other lines a note."""
+    meta: dict[str, str] = {}
+    notes: list[str] = []
+    for text in (t.strip() for t in header):
+        if not text:
+            continue
+        key, sep, value = text.partition(":")
+        key = key.strip()
+        keyed = sep and 0 < len(key) <= 40 and len(key.split()) <= 4 and value.strip()
+        if keyed and (meta or is_header_key(key.rstrip(".")) or not _could_be_title(key)):
+            meta.setdefault(key, value.strip())
+        elif "title" not in meta and not meta and not notes:
+            meta["title"] = text
+        else:
+            notes.append(text)
+    if notes:
+        meta["note"] = "\n".join(notes)
+    return meta
+
+
+def _could_be_title(key: str) -> bool:
+    return len(key.split()) >= 2
+
+
+def assign_roles(labels: list[str], metadata: dict[str, str]) -> dict[str, str | None]:
+    """Roles from the label conventions, then from the header and the other speakers."""
+    roles: dict[str, str | None] = {}
+    conventional: set[str] = set()
+    for label in dict.fromkeys(labels):
+        is_known, role = known_role(label)
+        roles[label] = role
+        if is_known:
+            conventional.add(label)
+    interviewers = [v for k, v in metadata.items() if _INTERVIEWER_KEYS.search(k)]
+    respondents = [v for k, v in metadata.items() if _RESPONDENT_KEYS.search(k)]
+    for label in roles:
+        if label in conventional:
+            continue
+        if any(_same_person(label, name) for name in interviewers):
+            roles[label] = INTERVIEWER
+        elif any(_same_person(label, name) for name in respondents):
+            roles[label] = RESPONDENT
+    if INTERVIEWER in roles.values():
+        for label in roles:
+            if roles[label] is None and label and label not in conventional:
+                roles[label] = RESPONDENT
+    return roles
+
+
+def _same_person(label: str, name: str) -> bool:
+    """`Herr Kettler` and `Jonas Kettler` are the same person; so are equal names."""
+    a, b = label.split(), name.replace(",", " ").split()
+    return bool(a and b) and (label == name.strip() or a[-1] == b[-1])
+
+
+def _make_turn(text: str, speaker: str, role: str | None, start: int, end: int,
+               time: float | None) -> Turn | None:
+    """A turn whose offsets enclose exactly its words (no surrounding white space)."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start >= end:
+        return None
+    return Turn(speaker=speaker, role=role, start=start, end=end, timestamp=time)

@@ -1,0 +1,86 @@
+"""The app: the Documents page shows a project's documents, attributes and speaker turns; the server starts."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from coding.importing import import_paths
+from coding.store import Project
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _app(project_path: Path, language: str = "de") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["project_path"] = str(project_path)
+    at.session_state["language"] = language
+    return at.run()
+
+
+def test_documents_page_lists_documents_with_attributes_and_shows_turns(tmp_path, f4_file):
+    path = tmp_path / "p.db"
+    with Project.create(path) as p:
+        import_paths(p, [f4_file], user="alice", attributes={"Stakeholdergruppe": "Kommune"})
+    at = _app(path)
+    assert not at.exception
+    assert at.title[0].value == "Dokumente"
+    documents, turns = at.dataframe[0].value, at.dataframe[1].value
+    assert list(documents["Name"]) == ["T01"] and list(documents["Stakeholdergruppe"]) == ["Kommune"]
+    assert list(turns["Sprecher*in"]) == ["I", "B", "I", "B"]
+    assert turns["Text"][1].startswith("Also (.) seit 2022") and turns["Zeit"][1] == "00:01:02"
+    assert list(turns["Rolle"])[:2] == ["Interviewer*in", "Befragte*r"]
+
+
+def test_the_page_speaks_english_on_request(tmp_path, f4_file):
+    path = tmp_path / "p.db"
+    with Project.create(path) as p:
+        import_paths(p, [f4_file], user="alice")
+    at = _app(path, "en")
+    assert not at.exception and at.title[0].value == "Documents"
+    assert "Speaker" in at.dataframe[1].value.columns
+
+
+def test_a_missing_project_is_a_clear_message_not_a_crash(tmp_path):
+    at = _app(tmp_path / "none.db")
+    assert not at.exception
+    assert "no Codewerk project" in at.error[0].value
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_the_app_starts_headless_creates_the_demo_project_and_answers_health(tmp_path):
+    port = _free_port()
+    project = tmp_path / "demo.db"
+    env = {**os.environ, "CODEWERK_PROJECT": str(project)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline, answer = time.time() + 60, None
+        while time.time() < deadline and answer is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                    answer = r.read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert answer == "ok"
+        # The first page view creates the demo project.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+            assert r.status == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -1,0 +1,1 @@
+"""The Streamlit shell: pages and widgets only; every action is one call into `coding`."""
