@@ -48,7 +48,7 @@ with right:
 st.subheader(t("turns", lang))
 roles = {"interviewer": t("interviewer", lang), "respondent": t("respondent", lang)}
 st.dataframe(
-    [{t("time", lang): clock(turn["timestamp"]), t("speaker", lang): turn["speaker"],
+    [{t("time", lang): clock(turn["timestamp"]), t("speaker", lang): turn["speaker"] or "",
       t("role", lang): roles.get(turn["role"], ""), t("text", lang): turn["text"]}
      for turn in project.turns(document["id"])],
     hide_index=True, use_container_width=True,

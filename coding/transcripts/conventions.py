@@ -10,11 +10,13 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from coding.transcripts.labels import TIMESTAMP, LabelMatch, is_header_key, known_role, match_label, seconds
+from coding.transcripts.labels import (TIMESTAMP, LabelMatch, is_header_key, known_role, match_label, name_shaped,
+                                      seconds, starts_like_phrase)
 from coding.transcripts.model import INTERVIEWER, RESPONDENT, Turn
 
 _SENTENCE_END = (".", "?", "!", "…", '"', "“", ")")
 _SENTINEL = "\x00"
+_SHORT_LABEL = re.compile(r"[A-Z]{1,3} ?\d{0,2}")
 _AROUND_SENTINEL = re.compile(rf"[ \t]*{_SENTINEL}[ \t]*")
 _INTERVIEWER_KEYS = re.compile(r"interview(?:er|erin|er\*in|ende|t von|t durch)\b", re.I)
 _RESPONDENT_KEYS = re.compile(r"befragte|interviewpartner|interviewte|experte|expertin|gesprächspartner", re.I)
@@ -49,9 +51,9 @@ def parse_lines(lines: list[SourceLine]) -> tuple[str, list[Turn], dict[str, str
         labels.append(match_label(text, _shifted_bold(line, text)) if text.strip() else None)
 
     counts = Counter(m.label for m in labels if m)
-    speaker = [m is not None and _is_speaker(m, counts) for m in labels]
-    first = next((i for i, m in enumerate(labels)
-                  if speaker[i] and not _looks_like_header(m, cleaned[i], counts)), None)
+    speaker = [m is not None and is_speaker(m, counts) for m in labels]
+    first = next((i for i in range(len(labels))
+                  if speaker[i] and not _looks_like_header(i, labels, cleaned, counts)), None)
 
     starts, pos = [], 0
     for text in cleaned:
@@ -67,7 +69,7 @@ def parse_lines(lines: list[SourceLine]) -> tuple[str, list[Turn], dict[str, str
             metadata, body = {}, [i for i, t in enumerate(cleaned) if t.strip()]
         if not body:
             return full, [], metadata
-        turn = _make_turn(full, "", None, starts[body[0]], starts[body[-1]] + len(cleaned[body[-1]]),
+        turn = _make_turn(full, None, None, starts[body[0]], starts[body[-1]] + len(cleaned[body[-1]]),
                           next((times[i] for i in body if times[i] is not None), None))
         return full, [turn] if turn else [], metadata
 
@@ -101,18 +103,36 @@ def _shifted_bold(line: SourceLine, cleaned: str) -> int:
     return at + len(bold)
 
 
-def _is_speaker(m: LabelMatch, counts: Counter[str]) -> bool:
-    """A label is a speaker when its form says so, or when the same label starts several lines."""
+def is_speaker(m: LabelMatch, counts: Counter[str]) -> bool:
+    """A label is a speaker when its form says so, when the same label starts several lines, or when it
+    is shaped like a person's name in a document where such names start at least two lines."""
     if is_header_key(m.label.rstrip(".")):
         return False
-    return m.strong or counts[m.label] >= 2
+    if m.strong:
+        return True
+    if starts_like_phrase(m.label):
+        return False
+    if counts[m.label] >= 2:
+        return True
+    return name_shaped(m.label) and sum(n for label, n in counts.items() if name_shaped(label)) >= 2
 
 
-def _looks_like_header(m: LabelMatch, line: str, counts: Counter[str]) -> bool:
-    """`Interviewerin: Dr. Miriam Albers` in a header names the interviewer; it is not a turn."""
-    value = line[m.content_start:].strip()
-    short = len(value.split()) <= 6 and not value.endswith(_SENTENCE_END)
-    return counts[m.label] == 1 and short
+def _looks_like_header(i: int, labels: list[LabelMatch | None], lines: list[str], counts: Counter[str]) -> bool:
+    """`Interviewerin: Dr. Miriam Albers` in a header names the interviewer; it is not a turn.
+
+    Such a line has a label used once, a short value that is no sentence, and is followed by another
+    labelled line (not by paragraphs that would continue a speaker).
+    """
+    m = labels[i]
+    value = lines[i][m.content_start:].strip()
+    if _SHORT_LABEL.fullmatch(m.label):  # `B: also` is a turn, whatever its length
+        return False
+    if (m.strong or known_role(m.label)[0]) and not name_shaped(value):  # `Befragte: also`, not `…: Frau Okafor`
+        return False
+    if counts[m.label] != 1 or len(value.split()) > 6 or value.endswith(_SENTENCE_END + (",", ";", "–", "-")):
+        return False
+    following = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), None)
+    return following is None or labels[following] is not None
 
 
 def _unlabelled_header_end(lines: list[str]) -> int:
@@ -150,19 +170,19 @@ def _could_be_title(key: str) -> bool:
     return len(key.split()) >= 2
 
 
-def assign_roles(labels: list[str], metadata: dict[str, str]) -> dict[str, str | None]:
+def assign_roles(labels: list[str | None], metadata: dict[str, str]) -> dict[str, str | None]:
     """Roles from the label conventions, then from the header and the other speakers."""
-    roles: dict[str, str | None] = {}
+    roles: dict[str | None, str | None] = {}
     conventional: set[str] = set()
     for label in dict.fromkeys(labels):
-        is_known, role = known_role(label)
+        is_known, role = known_role(label) if label else (False, None)
         roles[label] = role
         if is_known:
             conventional.add(label)
     interviewers = [v for k, v in metadata.items() if _INTERVIEWER_KEYS.search(k)]
     respondents = [v for k, v in metadata.items() if _RESPONDENT_KEYS.search(k)]
     for label in roles:
-        if label in conventional:
+        if not label or label in conventional:
             continue
         if any(_same_person(label, name) for name in interviewers):
             roles[label] = INTERVIEWER
@@ -181,7 +201,7 @@ def _same_person(label: str, name: str) -> bool:
     return bool(a and b) and (label == name.strip() or a[-1] == b[-1])
 
 
-def _make_turn(text: str, speaker: str, role: str | None, start: int, end: int,
+def _make_turn(text: str, speaker: str | None, role: str | None, start: int, end: int,
                time: float | None) -> Turn | None:
     """A turn whose offsets enclose exactly its words (no surrounding white space)."""
     while start < end and text[start].isspace():

@@ -30,7 +30,7 @@ _KNOWN_RES = [(re.compile(rf"(?:{names})(?:\s?\d{{1,2}})?", re.I if role is None
 
 _HONORIFIC = re.compile(r"(?:Herr|Frau|Hr\.|Fr\.|Dr\.|Prof\.|Mr\.?|Mrs\.?|Ms\.?)\s", re.I)
 # A name-like label: capitalised words (with particles such as von, de, al), at most five.
-_NAME_WORD = r"(?:[A-ZÄÖÜ][\w'’\-.]*|von|van|der|de|den|da|di|du|zu|al|el|bin|ibn|\d{1,2})"
+_NAME_WORD = r"(?:[A-ZÄÖÜ][\w'’\-.]*|von|vom|van|der|de|den|da|di|du|zu|zur|al|el|bin|ibn|\d{1,2})"
 _NAME = rf"{_NAME_WORD}(?: {_NAME_WORD}){{0,4}}"
 _COLON_LABEL = re.compile(rf"(?P<label>{_NAME}|[A-ZÄÖÜ]\w*\*\w+)[ \t]*:(?:[ \t]+|$)")
 _BRACKET_LABEL = re.compile(r"\[(?P<label>[A-ZÄÖÜ][^\]\d]{0,40}?)\]:?(?:[ \t]+|$)")
@@ -51,6 +51,40 @@ _NOT_SPEAKERS = {
     "und", "oder", "nachtrag", "ergänzung", "problem", "frage ist", "lacht", "unv", "unverständlich",
     "pause", "seufzt", "räuspert sich", "husten", "telefon klingelt", "gleichzeitig", "lachen",
 }
+
+
+# A label shaped like a person's name starts with none of these (German capitalises nouns, so
+# "Stichwort Wohnen:" or "Für den Ausschuss:" would otherwise look like a name).
+_NOT_NAME_START = {
+    "für", "zum", "zur", "im", "in", "am", "an", "auf", "bei", "mit", "nach", "aus", "über", "unter", "vor",
+    "das", "die", "der", "den", "dem", "des", "ein", "eine", "einen", "mein", "meine", "unser", "unsere",
+    "ich", "wir", "sie", "es", "er", "noch", "nur", "also", "aber", "und", "oder", "dazu", "dann", "hier",
+    "da", "so", "wie", "was", "wer", "warum", "weil", "wenn", "daher", "deshalb", "thema", "stichwort",
+    "punkt", "beispiel", "frage", "problem", "fazit", "ergebnis", "ziel", "schritt", "teil", "kapitel",
+    "abschnitt", "anlage", "tagesordnungspunkt", "top", "antrag", "drucksache", "erstens", "zweitens",
+    "nun", "zu", "jetzt", "heute", "vielleicht", "kurz", "ganz", "zunächst", "schließlich", "abschließend",
+    "außerdem", "allerdings", "natürlich", "wichtig", "zuerst", "zudem", "zuletzt", "bitte", "danke", "liebe",
+    "lieber", "sehr", "meine", "damen", "deswegen", "nochmal", "noch", "zitat", "quelle", "hinweis",
+    "nachtrag", "ergänzung", "vorschlag", "begründung", "beschluss", "zusammenfassung", "bemerkung", "stand",
+    "status", "titel", "resümee", "dies", "diese", "dieser", "mein", "unsere", "ihre", "ihr", "zweiter", "erster", "letzter",
+}
+
+
+_PARTICLES = {"von", "vom", "van", "de", "der", "den", "zu", "zur", "al", "el", "bin", "ibn", "da", "di", "du"}
+
+
+def name_shaped(label: str) -> bool:
+    """`Simone Borris`, `Gerd vom Baur`: two to five capitalised words (particles inside) that do not
+    start like a phrase (`Zur Begründung`, `Vielleicht von Interesse`)."""
+    words = label.split()
+    return (2 <= len(words) <= 5 and not starts_like_phrase(label)
+            and words[0][0].isupper() and words[-1][0].isupper()
+            and all(w[0].isupper() or w in _PARTICLES for w in words) and not any(ch.isdigit() for ch in label))
+
+
+def starts_like_phrase(label: str) -> bool:
+    """Whether a label begins with a word that starts sentences, not names (`Zur`, `Nun`, `Thema`)."""
+    return label.split()[0].lower().strip(".") in _NOT_NAME_START
 
 
 @dataclass(frozen=True)
@@ -80,6 +114,11 @@ def _time_groups(match: re.Match[str]) -> tuple[str, str, str | None, str | None
     raise ValueError("timestamp without hour/minute groups")
 
 
+def has_honorific(label: str) -> bool:
+    """`Herr Öztürk`, `Frau Dr. Lange`: a label that names a person with a form of address or title."""
+    return bool(_HONORIFIC.match(label + " "))
+
+
 def known_role(label: str) -> tuple[bool, str | None]:
     """Whether a label is a conventional one (I, B1, IP, Interviewerin, Sprecher 2, ...) and its role."""
     for pattern, role in _KNOWN_RES:
@@ -106,7 +145,7 @@ def match_label(line: str, bold_prefix: int = 0) -> LabelMatch | None:
         if label.lower().strip(".") in _NOT_SPEAKERS:
             return None
         is_known, _ = known_role(label)
-        return LabelMatch(label, indent + m.end(), strong or is_known or bool(_HONORIFIC.match(label + " ")))
+        return LabelMatch(label, indent + m.end(), strong or is_known or has_honorific(label))
     return None
 
 

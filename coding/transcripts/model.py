@@ -11,7 +11,7 @@ RESPONDENT = "respondent"
 class Turn:
     """One speaker turn: `text[start:end]` is exactly what the speaker says."""
 
-    speaker: str
+    speaker: str | None  # None when the source names no speaker
     role: str | None
     start: int
     end: int
@@ -44,7 +44,7 @@ class Transcript:
         return self.text[turn.start : turn.end]
 
     @property
-    def speakers(self) -> list[str]:
+    def speakers(self) -> list[str | None]:
         """Speaker labels in order of first appearance."""
         return list(dict.fromkeys(t.speaker for t in self.turns))
 

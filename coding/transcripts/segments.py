@@ -42,6 +42,8 @@ def _sentence_groups(index: int, turn: Turn, doc, max_words: int) -> list[Segmen
     sentences = [(s.start_char, s.end_char, sum(1 for tok in s if not (tok.is_punct or tok.is_space)))
                  for s in doc.sents if s.text.strip()]
     groups = _balanced_groups(sentences, max_words)
+    if not groups:
+        return [Segment(index, turn.start, turn.end)]
     content = doc.text
     result = []
     for group in groups:
@@ -61,6 +63,8 @@ def _balanced_groups(sentences: list[tuple[int, int, int]], max_words: int) -> l
     (long sentences), one more group is tried. A single sentence longer than the limit stays whole.
     """
     total = sum(words for _, _, words in sentences)
+    if total == 0:
+        return [sentences] if sentences else []
     n = max(1, math.ceil(total / max_words))
     while True:
         target = total / n

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coding.errors import SubtitleError
-from coding.transcripts.conventions import assign_roles
-from coding.transcripts.labels import match_label
+from coding.transcripts.conventions import assign_roles, is_speaker
+from coding.transcripts.labels import has_honorific, match_label
 from coding.transcripts.model import Turn
 
 _VTT_TIME = r"(?:(\d{1,3}):)?(\d{2}):(\d{2})\.(\d{3})"
@@ -23,6 +23,7 @@ _SRT_TIMING = re.compile(rf"^{_SRT_TIME}[ \t]+-->[ \t]+{_SRT_TIME}(?:[ \t]+.*)?$
 _VOICE = re.compile(r"<v(?:\.[\w.-]+)*[ \t]+([^>]*)>")
 _TAG = re.compile(r"</?[^>\s][^>]*>")
 _SPACES = re.compile(r"\s+")
+_ENDS = (".", "?", "!", "…", '"', "“", "”", ")", "]", ":")
 
 
 @dataclass
@@ -59,11 +60,10 @@ def _cues(lines: list[str], path: str | Path, timing: re.Pattern[str], form: str
             continue
         timing_at = next((k for k, (_, text) in enumerate(block) if "-->" in text), None)
         if timing_at is None:
-            if skip_header or not first_line.isdigit():
-                number, text = block[0]
-                raise SubtitleError(path, f"a block without cue timing: '{text.strip()[:60]}'", number + 1,
-                                    f"every cue needs a line '{form}'")
-            continue
+            # A cue number followed by a line that should be its timing ("00:00:04,000 -> ...").
+            number, text = block[1] if first_line.isdigit() and len(block) > 1 else block[0]
+            raise SubtitleError(path, f"a cue without valid timing: '{text.strip()[:60]}'", number + 1,
+                                f"every cue needs a line '{form}'")
         number, timing_line = block[timing_at]
         m = timing.match(timing_line.strip())
         if not m:
@@ -105,16 +105,23 @@ def _build(cues: list[_Cue], path: str | Path) -> tuple[str, list[Turn]]:
     """Group cues into turns by speaker and write the text as `Speaker: words` paragraphs."""
     prefixes = [match_label(cue.text) if cue.voice is None else None for cue in cues]
     counts = Counter(m.label for m in prefixes if m)
-    groups: list[tuple[str, float, list[str]]] = []  # speaker, start, texts
+    # A cue may start mid-sentence ("... stelle das in | Frage: Brauchen wir"): there a prefix counts
+    # only if it labels other cues too, is numbered like `Sprecher 2` or names a `Herr`/`Frau`.
+    for k, prefix in enumerate(prefixes):
+        if prefix and k and not cues[k - 1].text.endswith(_ENDS):
+            label = prefix.label
+            if counts[label] < 2 and not any(ch.isdigit() for ch in label) and not has_honorific(label):
+                prefixes[k] = None
+    groups: list[tuple[str | None, float, list[str]]] = []  # speaker, start, texts
     for cue, prefix in zip(cues, prefixes):
         speaker, words = cue.voice, cue.text
-        if prefix and (prefix.strong or counts[prefix.label] >= 2):
+        if prefix and is_speaker(prefix, counts):
             speaker, words = prefix.label, cue.text[prefix.content_start:].strip()
         if speaker is None or (groups and speaker == groups[-1][0]):
             if groups:
                 groups[-1][2].append(words)
                 continue
-            speaker = ""
+            speaker = None
         groups.append((speaker, cue.start, [words]))
 
     roles = assign_roles([speaker for speaker, _, _ in groups], {})
