@@ -75,6 +75,19 @@ def bench_interviews(sessions, work: Path, runs: int = 5) -> str:
     )
 
 
+def bench_demo_corpus(work: Path, runs: int = 5) -> str:
+    """The shipped demo corpus: 30 written interviews, 20 .docx, 5 cp1252 .txt, 5 .vtt, with metadata.csv."""
+    from coding.demo import DEMO_CORPUS
+
+    times = [_timed_import(DEMO_CORPUS, work / f"demo{k}.db") for k in range(runs)]
+    with Project(work / "demo0.db") as p:
+        words = sum(d["word_count"] for d in p.documents())
+    return (f"The demo corpus `corpora/ankunftsquartiere` (30 interviews, {words:,} words; 20 docx, 5 txt, 5 vtt; "
+            f"with its metadata.csv), imported into a fresh project {runs} times in this process: median "
+            f"**{statistics.median(times):.2f} s** ({30 / statistics.median(times):.1f} documents/s), "
+            f"slowest {max(times):.2f} s.\n")
+
+
 def bench_council(sessions, work: Path) -> str:
     folder = work / "council"
     folder.mkdir()
@@ -107,6 +120,7 @@ def main() -> None:
         work = Path(tmp)
         body = "## Import\n\nCommand: `make bench` (`python bench/import_speed.py`). " + machine() + ".\n\n"
         body += "### 30 interview-sized files\n\n" + bench_interviews(sessions, work)
+        body += "\n" + bench_demo_corpus(work)
         print(body)
         if not args.skip_council:
             council = "\n### The 72 council sessions (1.9 million words)\n\n" + bench_council(sessions, work)

@@ -61,14 +61,20 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-def test_the_app_starts_headless_creates_the_demo_project_and_answers_health(tmp_path):
+def test_the_run_command_creates_the_demo_project_and_the_server_answers_health(tmp_path):
+    """What `make run` does: create the demo project on first start, then serve the app headless."""
     port = _free_port()
     project = tmp_path / "demo.db"
     env = {**os.environ, "CODEWERK_PROJECT": str(project)}
+    created = subprocess.run([sys.executable, "-m", "coding", "--project", str(project), "demo"],
+                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert created.returncode == 0 and "created the demo project" in created.stdout
+    with Project(project) as p:
+        assert len(p.documents()) == 30 and len(p.codings()) > 300
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline, answer = time.time() + 60, None
         while time.time() < deadline and answer is None:
@@ -78,9 +84,12 @@ def test_the_app_starts_headless_creates_the_demo_project_and_answers_health(tmp
             except OSError:
                 time.sleep(0.5)
         assert answer == "ok"
-        # The first page view creates the demo project.
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
-            assert r.status == 200
+            assert r.status == 200 and b"<title>Streamlit</title>" in r.read()
     finally:
         server.terminate()
         server.wait(timeout=20)
+    again = subprocess.run([sys.executable, "-m", "coding", "--project", str(project), "demo"],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert "using the existing project" in again.stdout
+

@@ -5,6 +5,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from coding.errors import StoreError
+
+ORIGINS = ("human", "suggestion", "imported")
 from coding.store.database import now, write_transaction
 
 if TYPE_CHECKING:
@@ -60,24 +62,38 @@ class CodingsMixin:
         When the caller passes the quote it saw, it must match the stored text at those offsets
         (catches a client that counted positions differently).
         """
-        if origin not in ("human", "suggestion", "imported"):
-            raise StoreError(f"unknown coding origin '{origin}'")
+        return self.add_codings([{"document_id": document_id, "start": start, "end": end, "code_id": code_id,
+                                  "memo": memo, "origin": origin, "quote": quote}], coder)[0]
+
+    def add_codings(self, codings: list[dict[str, Any]], coder: str) -> list[int]:
+        """Several codings by one coder in one transaction: all are stored, or none (see add_coding)."""
+        ids = []
         with write_transaction(self.db):
             self.ensure_user(coder)
-            text = self._text(document_id)
-            if not (0 <= start < end <= len(text)):
-                raise StoreError(f"span {start}-{end} is outside the document (0-{len(text)})")
-            actual = text[start:end]
-            if quote is not None and quote != actual:
-                raise StoreError(f"the selected text does not match the document at {start}-{end}: "
-                                 f"expected {actual[:40]!r}, got {quote[:40]!r}; reload the document")
-            if not self.db["codes"].count_where("id = ?", [code_id]):
-                raise StoreError(f"unknown code '{code_id}'")
-            row = {"document_id": document_id, "start": start, "end": end, "quote": actual, "code_id": code_id,
-                   "coder": coder, "created_at": now(), "memo": memo, "origin": origin}
-            coding_id = self.db["codings"].insert(row).last_pk
-            self._log(coder, "coding.added", "coding", coding_id, None, row)
-        return coding_id
+            known_codes = {row[0] for row in self.db.execute("SELECT id FROM codes")}
+            texts: dict[int, str] = {}
+            for c in codings:
+                doc_id, start, end = c["document_id"], c["start"], c["end"]
+                origin = c.get("origin") or "human"
+                if origin not in ORIGINS:
+                    raise StoreError(f"unknown coding origin '{origin}' (one of {', '.join(ORIGINS)})")
+                if doc_id not in texts:
+                    texts[doc_id] = self._text(doc_id)
+                text = texts[doc_id]
+                if not (0 <= start < end <= len(text)):
+                    raise StoreError(f"span {start}-{end} is outside the document (0-{len(text)})")
+                actual = text[start:end]
+                if c.get("quote") is not None and c["quote"] != actual:
+                    raise StoreError(f"the selected text does not match the document at {start}-{end}: "
+                                     f"expected {actual[:40]!r}, got {c['quote'][:40]!r}; reload the document")
+                if c["code_id"] not in known_codes:
+                    raise StoreError(f"unknown code '{c['code_id']}'")
+                row = {"document_id": doc_id, "start": start, "end": end, "quote": actual, "code_id": c["code_id"],
+                       "coder": coder, "created_at": now(), "memo": c.get("memo") or "", "origin": origin}
+                coding_id = self.db["codings"].insert(row).last_pk
+                self._log(coder, "coding.added", "coding", coding_id, None, row)
+                ids.append(coding_id)
+        return ids
 
     def remove_coding(self, coding_id: int, user: str) -> None:
         """Mark a coding removed; it stays in the database and the log for audit and undo."""

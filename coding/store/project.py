@@ -16,7 +16,6 @@ from coding.store.database import connect, now, write_transaction
 from coding.store.migrations import migrate
 from coding.transcripts.model import Segment, Transcript
 
-ORIGINS = ("human", "suggestion", "imported")
 ROLES = ("admin", "lead", "coder")
 
 

@@ -7,6 +7,7 @@ speaker, and a short header block (title, date, place) before the first turn.
 from __future__ import annotations
 
 import re
+import statistics
 from collections import Counter
 from dataclasses import dataclass
 
@@ -87,7 +88,7 @@ def parse_lines(lines: list[SourceLine]) -> tuple[str, list[Turn], dict[str, str
             label, start, _, time = raw[-1]
             raw[-1] = (label, start, end, time if time is not None else times[i])
 
-    roles = assign_roles([r[0] for r in raw], metadata)
+    roles = assign_roles([r[0] for r in raw], metadata, [full[r[1]:r[2]] for r in raw])
     turns = [_make_turn(full, label, roles[label], start, end, time) for label, start, end, time in raw]
     return full, [t for t in turns if t], metadata
 
@@ -170,8 +171,11 @@ def _could_be_title(key: str) -> bool:
     return len(key.split()) >= 2
 
 
-def assign_roles(labels: list[str | None], metadata: dict[str, str]) -> dict[str, str | None]:
-    """Roles from the label conventions, then from the header and the other speakers."""
+def assign_roles(labels: list[str | None], metadata: dict[str, str],
+                 texts: list[str] | None = None) -> dict[str | None, str | None]:
+    """Roles from the label conventions, then from the header and the other speakers, and, for two
+    speakers nothing else tells apart (`Sprecher 1`/`Sprecher 2`), from the shape of a guided
+    interview: the interviewer's turns are short questions, the respondent's long answers."""
     roles: dict[str | None, str | None] = {}
     conventional: set[str] = set()
     for label in dict.fromkeys(labels):
@@ -192,7 +196,23 @@ def assign_roles(labels: list[str | None], metadata: dict[str, str]) -> dict[str
         for label in roles:
             if roles[label] is None and label and label not in conventional:
                 roles[label] = RESPONDENT
+    if texts is not None and len(roles) == 2 and all(r is None for r in roles.values()) and None not in roles:
+        roles.update(_roles_from_turn_lengths(labels, texts))
     return roles
+
+
+def _roles_from_turn_lengths(labels: list[str | None], texts: list[str]) -> dict[str, str]:
+    """Two speakers with at least three turns each: if one speaks in turns a third as long as the
+    other's (by median), that one asks the questions."""
+    lengths: dict[str, list[int]] = {}
+    for label, text in zip(labels, texts):
+        lengths.setdefault(label, []).append(len(text.split()))
+    if any(len(v) < 3 for v in lengths.values()):
+        return {}
+    (a, la), (b, lb) = sorted(lengths.items(), key=lambda item: statistics.median(item[1]))
+    if statistics.median(la) * 3 <= statistics.median(lb):
+        return {a: INTERVIEWER, b: RESPONDENT}
+    return {}
 
 
 def _same_person(label: str, name: str) -> bool:

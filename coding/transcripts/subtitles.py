@@ -124,7 +124,7 @@ def _build(cues: list[_Cue], path: str | Path) -> tuple[str, list[Turn]]:
             speaker = None
         groups.append((speaker, cue.start, [words]))
 
-    roles = assign_roles([speaker for speaker, _, _ in groups], {})
+    roles = assign_roles([speaker for speaker, _, _ in groups], {}, [" ".join(texts) for _, _, texts in groups])
     parts: list[str] = []
     turns: list[Turn] = []
     pos = 0
