@@ -32,7 +32,7 @@ rows = [{t("name", lang): d["name"], **{k: d["attributes"].get(k, "") for k in a
          t("format", lang): d["format"], t("words", lang): d["word_count"], t("turns", lang): d["turns"],
          t("segments", lang): d["segments"], t("imported", lang): d["imported_at"][:16].replace("T", " "),
          t("imported_by", lang): d["imported_by"]} for d in documents]
-st.dataframe(rows, hide_index=True, use_container_width=True)
+st.dataframe(rows, hide_index=True, width="stretch")
 
 names = [d["name"] for d in documents]
 chosen = st.selectbox(t("choose_document", lang), names, key="document")
@@ -47,10 +47,10 @@ with right:
 
 st.subheader(t("turns", lang))
 roles = {"interviewer": t("interviewer", lang), "respondent": t("respondent", lang)}
-st.dataframe(
-    [{t("time", lang): clock(turn["timestamp"]), t("speaker", lang): turn["speaker"] or "",
-      t("role", lang): roles.get(turn["role"], ""), t("text", lang): turn["text"]}
-     for turn in project.turns(document["id"])],
-    hide_index=True, use_container_width=True,
-    column_config={t("text", lang): st.column_config.TextColumn(width="large")},
-)
+# Transcript text is shown with st.text: never parsed as Markdown or HTML.
+with st.container(height=700, border=True):
+    for turn in project.turns(document["id"]):
+        who, said = st.columns([1, 5])
+        role = roles.get(turn["role"], "")
+        who.text(f"{clock(turn['timestamp'])}\n{turn['speaker'] or '–'}" + (f"\n{role}" if role else ""))
+        said.text(turn["text"], wrap=True)

@@ -171,8 +171,8 @@ class Project(CodingsMixin):
         return rows
 
     def attributes(self, document_id: int) -> dict[str, str]:
-        return {r["key"]: r["value"] for r in
-                self.db["document_attributes"].rows_where("document_id = ?", [document_id], order_by="key")}
+        return {r["key"]: r["value"] for r in  # in the order they were given (the metadata CSV's columns)
+                self.db["document_attributes"].rows_where("document_id = ?", [document_id], order_by="rowid")}
 
     def set_attribute(self, document_id: int, key: str, value: str | None, user: str) -> None:
         """Set (or, with None, remove) one document attribute such as the stakeholder group."""
@@ -192,7 +192,7 @@ class Project(CodingsMixin):
 
     def _all_attributes(self) -> dict[int, dict[str, str]]:
         result: dict[int, dict[str, str]] = {}
-        for r in self.db["document_attributes"].rows_where(order_by="document_id, key"):
+        for r in self.db["document_attributes"].rows_where(order_by="document_id, rowid"):
             result.setdefault(r["document_id"], {})[r["key"]] = r["value"]
         return result
 
