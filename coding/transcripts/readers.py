@@ -128,8 +128,7 @@ def _bold_prefix(paragraph, text: str) -> int:
     """Length of a bold run at the start of a paragraph that is not bold throughout (a speaker label)."""
     prefix = ""
     for run in paragraph.runs:
-        style_bold = run.style is not None and run.style.font.bold
-        if run.bold or (run.bold is None and style_bold):
+        if _is_bold(run):
             prefix += run.text
         elif run.text.strip():
             break
@@ -139,6 +138,15 @@ def _bold_prefix(paragraph, text: str) -> int:
     if not prefix.strip() or len(prefix.strip()) >= len(text.strip()) or not text.startswith(prefix):
         return 0
     return len(prefix)
+
+
+def _is_bold(run) -> bool:
+    """Bold set on the run, or by its character style (e.g. Word's "Strong")."""
+    if run.bold is not None:
+        return run.bold
+    # Only a run with its own character style can be bold without saying so; resolving the style
+    # of every plain run is what makes python-docx slow, so look only when there is one.
+    return run._r.style is not None and bool(run.style.font.bold)
 
 
 def _table_lines(table) -> list[SourceLine]:
