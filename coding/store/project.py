@@ -156,16 +156,15 @@ class Project(CodingsMixin):
 
     def turns(self, document_id: int) -> list[dict[str, Any]]:
         """Speaker turns of a document with their text, in order."""
-        text = self._text(document_id)
-        rows = list(self.db["turns"].rows_where("document_id = ?", [document_id], order_by="idx"))
-        for row in rows:
-            row["text"] = text[row["start"]:row["end"]]
-        return rows
+        return self._spans("turns", document_id)
 
     def segments(self, document_id: int) -> list[dict[str, Any]]:
         """Segments of a document with their text, in order."""
+        return self._spans("segments", document_id)
+
+    def _spans(self, table: str, document_id: int) -> list[dict[str, Any]]:
         text = self._text(document_id)
-        rows = list(self.db["segments"].rows_where("document_id = ?", [document_id], order_by="idx"))
+        rows = list(self.db[table].rows_where("document_id = ?", [document_id], order_by="idx"))
         for row in rows:
             row["text"] = text[row["start"]:row["end"]]
         return rows
