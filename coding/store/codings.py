@@ -28,7 +28,7 @@ class CodingsMixin:
                 row = {"id": code.id, "name": code.name, "parent": code.parent, "color": code.color,
                        "definition": code.definition, "anchors": json.dumps(code.anchors, ensure_ascii=False),
                        "include": code.include, "exclude": code.exclude, "memo": code.memo,
-                       "codable": int(code.codable), "guid": code.guid, "position": position}
+                       "codable": int(code.codable), "guid": code.guid, "position": position, "deleted_at": None}
                 before = existing.get(code.id)
                 if before == row:
                     continue
@@ -37,9 +37,10 @@ class CodingsMixin:
                 changed += 1
         return changed
 
-    def codes(self) -> list[dict[str, Any]]:
-        """The project's codes in codebook order, anchors as lists."""
-        rows = list(self.db["codes"].rows_where(order_by="position, id"))
+    def codes(self, *, include_deleted: bool = False) -> list[dict[str, Any]]:
+        """The project's codes in codebook order, anchors as lists (deleted codes only on request)."""
+        rows = list(self.db["codes"].rows_where(None if include_deleted else "deleted_at IS NULL",
+                                                order_by="position, id"))
         for row in rows:
             row["anchors"] = json.loads(row["anchors"] or "[]")
             row["codable"] = bool(row["codable"])
@@ -70,7 +71,7 @@ class CodingsMixin:
         ids = []
         with write_transaction(self.db):
             self.ensure_user(coder)
-            known_codes = {row[0] for row in self.db.execute("SELECT id FROM codes")}
+            known_codes = {row[0] for row in self.db.execute("SELECT id FROM codes WHERE deleted_at IS NULL")}
             texts: dict[int, str] = {}
             for c in codings:
                 doc_id, start, end = c["document_id"], c["start"], c["end"]

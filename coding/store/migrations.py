@@ -55,8 +55,21 @@ def _initial(db: sqlite_utils.Database) -> None:
                "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END")
 
 
+def _accounts_and_code_history(db: sqlite_utils.Database) -> None:
+    """Login accounts and sessions for the browser app; codes can be deleted without losing history."""
+    db["users"].add_column("password_hash", str)
+    db["users"].add_column("active", int, not_null_default=1)
+    db["settings"].create({"key": str, "value": str}, pk="key")
+    db["sessions"].create({"id": str, "user": str, "created_at": str, "expires_at": str, "revoked_at": str},
+                          pk="id", foreign_keys=[("user", "users", "name")])
+    db["sessions"].create_index(["user"])
+    # A deleted code keeps its row (its removed codings still point at it) but leaves the codebook.
+    db["codes"].add_column("deleted_at", str)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
+    ("0002_accounts_and_code_history", _accounts_and_code_history),
 ]
 
 
