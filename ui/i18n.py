@@ -1,68 +1,31 @@
-"""All interface strings, German by default; a language is one dictionary."""
+"""All interface strings: one TOML file per language in ui/locales (German is the default)."""
 from __future__ import annotations
 
 import os
+import tomllib
+from functools import lru_cache
+from pathlib import Path
 
-STRINGS: dict[str, dict[str, str]] = {
-    "de": {
-        "app_title": "Codewerk",
-        "documents": "Dokumente",
-        "project": "Projekt",
-        "project_file": "Projektdatei",
-        "open": "Öffnen",
-        "no_project": "Keine Projektdatei unter {path}.",
-        "no_documents": "Noch keine Dokumente. Importieren Sie Transkripte mit `codewerk import`.",
-        "documents_count": "{n} Dokumente, {words} Wörter",
-        "name": "Name",
-        "format": "Format",
-        "words": "Wörter",
-        "turns": "Sprecherbeiträge",
-        "segments": "Segmente",
-        "imported": "Importiert",
-        "imported_by": "Von",
-        "choose_document": "Dokument",
-        "metadata": "Kopfdaten",
-        "attributes": "Attribute",
-        "time": "Zeit",
-        "speaker": "Sprecher*in",
-        "role": "Rolle",
-        "text": "Text",
-        "interviewer": "Interviewer*in",
-        "respondent": "Befragte*r",
-        "language": "Sprache",
-    },
-    "en": {
-        "app_title": "Codewerk",
-        "documents": "Documents",
-        "project": "Project",
-        "project_file": "Project file",
-        "open": "Open",
-        "no_project": "No project file at {path}.",
-        "no_documents": "No documents yet. Import transcripts with `codewerk import`.",
-        "documents_count": "{n} documents, {words} words",
-        "name": "Name",
-        "format": "Format",
-        "words": "Words",
-        "turns": "Speaker turns",
-        "segments": "Segments",
-        "imported": "Imported",
-        "imported_by": "By",
-        "choose_document": "Document",
-        "metadata": "Header",
-        "attributes": "Attributes",
-        "time": "Time",
-        "speaker": "Speaker",
-        "role": "Role",
-        "text": "Text",
-        "interviewer": "Interviewer",
-        "respondent": "Respondent",
-        "language": "Language",
-    },
-}
+LOCALES = Path(__file__).resolve().parent / "locales"
 DEFAULT_LANGUAGE = os.environ.get("CODEWERK_LANGUAGE", "de")
+
+
+@lru_cache(maxsize=None)
+def strings(language: str) -> dict[str, str]:
+    """The string table of a language (German when the language has no file)."""
+    path = LOCALES / f"{language}.toml"
+    if not path.exists():
+        path = LOCALES / "de.toml"
+    with path.open("rb") as f:
+        return tomllib.load(f)
+
+
+def languages() -> list[str]:
+    return sorted(p.stem for p in LOCALES.glob("*.toml"))
 
 
 def t(key: str, language: str | None = None, **values: object) -> str:
     """The interface string `key` in the chosen language, with `{placeholders}` filled in."""
-    table = STRINGS.get(language or DEFAULT_LANGUAGE, STRINGS["de"])
-    return table.get(key, STRINGS["de"][key]).format(**values)
+    table = strings(language or DEFAULT_LANGUAGE)
+    text = table.get(key) or strings("de")[key]
+    return text.format(**values) if values else text

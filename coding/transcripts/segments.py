@@ -39,12 +39,21 @@ def split_segments(transcript: Transcript, max_words: int = MAX_WORDS) -> list[S
 
 
 def _sentence_groups(index: int, turn: Turn, doc, max_words: int) -> list[Segment]:
-    sentences = [(s.start_char, s.end_char, sum(1 for tok in s if not (tok.is_punct or tok.is_space)))
-                 for s in doc.sents if s.text.strip()]
+    content = doc.text
+    # spaCy hangs punctuation after a full stop on the sentence before ("Wohnung. (" | "lacht)"); a
+    # boundary must fall on white space, so move such a boundary back to the space before it.
+    starts = []
+    for sentence in doc.sents:
+        start = sentence.start_char
+        while 0 < start and not content[start - 1].isspace() and (not starts or start > starts[-1]):
+            start -= 1
+        if not starts or start > starts[-1]:
+            starts.append(start)
+    bounds = starts[1:] + [len(content)]
+    sentences = [(a, b, len(content[a:b].split())) for a, b in zip(starts, bounds) if content[a:b].strip()]
     groups = _balanced_groups(sentences, max_words)
     if not groups:
         return [Segment(index, turn.start, turn.end)]
-    content = doc.text
     result = []
     for group in groups:
         start, end = group[0][0], group[-1][1]
