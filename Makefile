@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 PROJECT ?= data/demo.db
 PORT    ?= 8501
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean chromium
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -24,7 +24,11 @@ run: $(VENV)/.installed
 		--server.address localhost --server.port $(PORT) --server.headless true \
 		--browser.gatherUsageStats false
 
-test: $(VENV)/.installed-test
+# Browser tests drive Debian's Chromium (never a browser download by a test tool).
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: $(VENV)/.installed-test chromium
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-test

@@ -122,3 +122,15 @@ class UnknownDocumentError(StoreError):
 
 class MigrationError(StoreError):
     """A schema migration failed; the backup made before it is named in the message."""
+
+
+class AccountError(CodewerkError):
+    """A login or account problem the user can fix (wrong password, a password too weak, ...)."""
+
+
+class LoginFailed(AccountError):
+    """The name and password do not open an account; never says which of the two was wrong."""
+
+
+class WeakPasswordError(AccountError):
+    """A new password breaks the password rules; the message says which rule and how to fix it."""

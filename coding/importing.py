@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,12 +31,15 @@ class ImportResult:
 
 def import_paths(project: Project, paths: list[str | Path], *, user: str,
                  attributes: dict[str, str] | None = None, metadata: str | Path | None = None,
-                 max_bytes: int | None = None) -> ImportResult:
+                 max_bytes: int | None = None,
+                 progress: Callable[[int, int, str], None] | None = None) -> ImportResult:
     """Import files and folders (a folder's `metadata.csv` is used unless `metadata` is given).
 
     `attributes` apply to every document; a metadata CSV maps file names to per-document attributes
     (such as stakeholder group) and wins over them. Raises the file's InputError, or ImportFailed
-    listing every bad file; in both cases nothing is stored.
+    listing every bad file; in both cases nothing is stored. `progress(done, total, file name)` is
+    called as each file has been read, so a UI can show a progress bar; storing is one short
+    transaction at the end, so other users are not held up while files are read.
     """
     files, skipped, folder_csv = _collect(paths)
     metadata_path = Path(metadata) if metadata else folder_csv
@@ -45,7 +49,9 @@ def import_paths(project: Project, paths: list[str | Path], *, user: str,
     prepared: list[NewDocument] = []
     seen_hashes: dict[str, Path] = {}
     seen_names: dict[str, Path] = {}
-    for path in files:
+    for done, path in enumerate(files):
+        if progress:
+            progress(done, len(files), path.name)
         try:
             transcript = read_transcript(path, max_bytes=max_bytes)
             name = path.stem
@@ -64,6 +70,8 @@ def import_paths(project: Project, paths: list[str | Path], *, user: str,
                                         size_bytes=path.stat().st_size))
         except InputError as e:
             errors.append(e)
+    if progress:
+        progress(len(files), len(files), "")
     if len(errors) == 1 and len(files) == 1:
         raise errors[0]
     if errors:

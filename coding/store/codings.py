@@ -107,6 +107,18 @@ class CodingsMixin:
             self.db["codings"].update(coding_id, update)
             self._log(user, "coding.removed", "coding", coding_id, rows[0], {**rows[0], **update})
 
+    def set_coding_memo(self, coding_id: int, memo: str, user: str) -> None:
+        """Write or change the memo of a coding (logged with the old memo)."""
+        with write_transaction(self.db):
+            self.ensure_user(user)
+            rows = list(self.db["codings"].rows_where("id = ? AND removed_at IS NULL", [coding_id]))
+            if not rows:
+                raise StoreError(f"no coding {coding_id}")
+            if rows[0]["memo"] == memo:
+                return
+            self.db["codings"].update(coding_id, {"memo": memo})
+            self._log(user, "coding.memo", "coding", coding_id, {"memo": rows[0]["memo"]}, {"memo": memo})
+
     def codings(self, document_id: int | None = None, *, include_removed: bool = False) -> list[dict[str, Any]]:
         """Codings, in document order; removed ones only on request."""
         where, args = [], []

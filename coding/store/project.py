@@ -11,9 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from coding.errors import DuplicateDocumentError, ProjectNotFoundError, StoreError, UnknownDocumentError
+from coding.store.accounts import AccountsMixin
+from coding.store.codebook_edit import CodebookEditMixin
 from coding.store.codings import CodingsMixin
 from coding.store.database import connect, now, write_transaction
 from coding.store.migrations import migrate
+from coding.store.retrieval import RetrievalMixin
 from coding.transcripts.model import Segment, Transcript
 
 ROLES = ("admin", "lead", "coder")
@@ -31,7 +34,7 @@ class NewDocument:
     size_bytes: int = 0
 
 
-class Project(CodingsMixin):
+class Project(CodingsMixin, CodebookEditMixin, RetrievalMixin, AccountsMixin):
     """The project database: documents, turns, segments, attributes, codes, codings, events, users."""
 
     def __init__(self, path: str | Path, *, create: bool = False) -> None:

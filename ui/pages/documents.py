@@ -1,56 +1,96 @@
-"""Documents page: the project's transcripts with their attributes, and one document's speaker turns."""
+"""Documents page: upload transcripts, edit document attributes, see how far each interview is coded."""
+import tempfile
+from pathlib import Path
+
 import streamlit as st
 
-from coding.errors import CodewerkError
-from coding.timefmt import clock
+from coding.errors import CodewerkError, ImportFailed
+from coding.importing import import_paths
+from coding.transcripts import READERS
 from ui.i18n import t
-from ui.state import language, open_project, project_path
+from ui.session import current_session
+from ui.state import language, open_project, require
 
 lang = language()
-with st.sidebar:
-    st.selectbox(t("language", lang), ["de", "en"], key="language")
-    path = st.text_input(t("project_file", lang), value=str(project_path()))
-    if path != str(project_path()):
-        st.session_state["project_path"] = path
-        st.rerun()
-
+project = open_project()
+session = current_session(project)
 st.title(t("documents", lang))
-try:
-    project = open_project()
-except CodewerkError as e:
-    st.error(str(e))
-    st.stop()
+
+# -- upload ---------------------------------------------------------------------------------------
+if require(session, "import"):
+    with st.expander(t("upload", lang), expanded=not project.documents()):
+        uploads = st.file_uploader(t("upload_files", lang), type=[ext.lstrip(".") for ext in READERS] + ["csv"],
+                                   accept_multiple_files=True, key="uploads")
+        st.caption(t("upload_hint", lang))
+        if uploads and st.button(t("import", lang), type="primary", key="do_import"):
+            bar = st.progress(0.0, text=t("reading", lang, name=""))
+            with tempfile.TemporaryDirectory() as tmp:
+                folder = Path(tmp)
+                metadata = None
+                for upload in uploads:
+                    target = folder / Path(upload.name).name
+                    target.write_bytes(upload.getvalue())
+                    if target.suffix.lower() == ".csv":
+                        metadata = target
+                transcripts = [p for p in folder.iterdir() if p.suffix.lower() != ".csv"]
+                try:
+                    result = import_paths(
+                        project, transcripts, user=session.user, metadata=metadata,
+                        progress=lambda done, total, name: bar.progress(
+                            done / max(total, 1), text=t("reading", lang, name=name)))
+                except ImportFailed as failure:
+                    bar.empty()
+                    st.error(t("import_failed", lang, n=len(failure.errors)))
+                    for error in failure.errors:
+                        st.error(str(error).replace(str(folder) + "/", ""))
+                except CodewerkError as error:
+                    bar.empty()
+                    st.error(str(error).replace(str(folder) + "/", ""))
+                else:
+                    bar.empty()
+                    st.success(t("imported", lang, n=len(result.names), names=", ".join(result.names)))
 
 documents = project.documents()
 if not documents:
     st.info(t("no_documents", lang))
     st.stop()
-
 st.caption(t("documents_count", lang, n=len(documents), words=f"{sum(d['word_count'] for d in documents):,}"))
-attribute_keys = list(dict.fromkeys(k for d in documents for k in d["attributes"]))
-rows = [{t("name", lang): d["name"], **{k: d["attributes"].get(k, "") for k in attribute_keys},
-         t("format", lang): d["format"], t("words", lang): d["word_count"], t("turns", lang): d["turns"],
-         t("segments", lang): d["segments"], t("imported", lang): d["imported_at"][:16].replace("T", " "),
-         t("imported_by", lang): d["imported_by"]} for d in documents]
-st.dataframe(rows, hide_index=True, width="stretch")
 
-names = [d["name"] for d in documents]
-chosen = st.selectbox(t("choose_document", lang), names, key="document")
-document = next(d for d in documents if d["name"] == chosen)
-left, right = st.columns(2)
-with left:
-    st.subheader(t("metadata", lang))
-    st.table({k: [v] for k, v in document["metadata"].items()} if document["metadata"] else {"": ["–"]})
-with right:
-    st.subheader(t("attributes", lang))
-    st.table({k: [v] for k, v in document["attributes"].items()} if document["attributes"] else {"": ["–"]})
+# -- attributes -----------------------------------------------------------------------------------
+st.subheader(t("attributes", lang))
+keys = list(dict.fromkeys(k for d in documents for k in d["attributes"]))
+keys += [k for k in st.session_state.get("new_attributes", []) if k not in keys]
+name_col = t("name", lang)
+table = [{name_col: d["name"], **{k: d["attributes"].get(k, "") for k in keys}} for d in documents]
+editable = require(session, "edit_attributes")
+edited = st.data_editor(table, hide_index=True, width="stretch", disabled=[name_col] if editable else True,
+                        key="attributes_editor")
+if editable:
+    left, right = st.columns([3, 1])
+    new_key = left.text_input(t("new_attribute", lang), key="new_attribute_name", placeholder="Ortsgröße")
+    if right.button(t("add_attribute", lang), key="add_attribute") and new_key.strip():
+        st.session_state.setdefault("new_attributes", []).append(new_key.strip())
+        st.rerun()
+    if st.button(t("save_attributes", lang), type="primary", key="save_attributes"):
+        changed = 0
+        for document, row in zip(documents, edited):
+            for key in keys:
+                old = document["attributes"].get(key, "")
+                new = (row.get(key) or "").strip()
+                if new != old:
+                    project.set_attribute(document["id"], key, new or None, session.user)
+                    changed += 1
+        st.session_state.pop("new_attributes", None)
+        st.success(t("attributes_saved", lang, n=changed))
+        st.rerun()
 
-st.subheader(t("turns", lang))
-roles = {"interviewer": t("interviewer", lang), "respondent": t("respondent", lang)}
-# Transcript text is shown with st.text: never parsed as Markdown or HTML.
-with st.container(height=700, border=True):
-    for turn in project.turns(document["id"]):
-        who, said = st.columns([1, 5])
-        role = roles.get(turn["role"], "")
-        who.text(f"{clock(turn['timestamp'])}\n{turn['speaker'] or '–'}" + (f"\n{role}" if role else ""))
-        said.text(turn["text"], wrap=True)
+# -- progress -------------------------------------------------------------------------------------
+st.subheader(t("progress", lang))
+rows = []
+for p in project.progress():
+    coders = ", ".join(f"{coder} {share:.0%}" for coder, share in sorted(p["coverage_by_coder"].items()))
+    rows.append({name_col: p["document"], t("respondent_words", lang): p["respondent_words"],
+                 t("coded_share", lang): p["coverage"], t("codings", lang): p["codings"],
+                 t("by_coder", lang): coders, t("last_coding", lang): (p["last_coded_at"] or "")[:16].replace("T", " ")})
+st.dataframe(rows, hide_index=True, width="stretch", column_config={
+    t("coded_share", lang): st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent")})

@@ -1,0 +1,121 @@
+"""Every page, as every role, as AppTest runs them; and what each role may and may not change."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from coding import auth
+from coding.codebook import Code, Codebook
+from coding.importing import import_paths
+from coding.store import Project
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["ui/pages/code.py", "ui/pages/documents.py", "ui/pages/codebook.py", "ui/pages/retrieve.py",
+         "ui/pages/account.py"]
+PASSWORD = "ein-langes-passwort"
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory, request):
+    """A small project: two interviews with attributes, a codebook, codings, and one user per role."""
+    folder = tmp_path_factory.mktemp("team")
+    from tests.conftest import F4_INTERVIEW
+
+    (folder / "K01.txt").write_text(F4_INTERVIEW, encoding="utf-8")
+    (folder / "N01.txt").write_text(F4_INTERVIEW.replace("Beispielhausen", "Musterland"), encoding="utf-8")
+    path = folder / "team.db"
+    with Project.create(path) as project:
+        import_paths(project, [folder / "K01.txt"], user="setup", attributes={"Stakeholdergruppe": "Kommune"})
+        import_paths(project, [folder / "N01.txt"], user="setup", attributes={"Stakeholdergruppe": "MSO"})
+        project.save_codebook(Codebook(codes=[
+            Code(id="H1", name="Wohnen", color="#1F77B4", definition="Zugang zu Wohnungen.",
+                 anchors=["die hat ja keiner"], include="Mieten", exclude="Konflikte: H10"),
+            Code(id="H8", name="Andockstellen", color="#2CA02C")]), "setup")
+        for role in auth.ROLES:
+            auth.create_account(project, role, role, PASSWORD, "setup")
+        text = project.document("K01")["text"]
+        start = text.index("Schufa-Auskunft")
+        project.add_coding(project.document("K01")["id"], start, start + 15, "H1", "coder")
+    return path
+
+
+def _run(path: Path, role: str | None, page: str | None = None, language: str = "de") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["project_path"] = str(path)
+    at.session_state["language"] = language
+    if role:
+        with Project(path) as project:
+            at.session_state["session"] = auth.login(project, role, PASSWORD)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
+
+
+@pytest.mark.parametrize("role", auth.ROLES)
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_opens_for_every_role_without_an_error(team, role, page):
+    at = _run(team, role, page)
+    assert not at.exception, at.exception
+    assert not [e.value for e in at.error]
+
+
+def test_without_a_login_only_the_login_page_is_there_and_logging_in_works(team):
+    at = _run(team, None)
+    assert not at.exception and at.title[0].value == "Codewerk"
+    at.text_input(key="login_name").input("coder")
+    at.text_input(key="login_password").input("falsch-falsch")
+    at.button[0].click().run()
+    assert "unknown user or wrong password" in at.error[0].value
+    at.text_input(key="login_password").input(PASSWORD)
+    at.button[0].click().run()
+    assert not at.exception and at.session_state["session"].user == "coder"
+    assert "Angemeldet als coder" in at.sidebar.caption[0].value
+
+
+def test_logging_out_ends_the_session_for_good(team):
+    at = _run(team, "coder")
+    token = at.session_state["session"].token
+    at.sidebar.button(key="logout").click().run()
+    assert at.session_state["session"] is None
+    with Project(team) as project:
+        assert auth.session_from_token(project, token) is None
+
+
+def test_coders_read_the_codebook_leads_change_it(team):
+    at = _run(team, "coder", "ui/pages/codebook.py")
+    assert at.text_input[0].disabled and "Nur Teamleitung" in at.caption[0].value
+    lead = _run(team, "lead", "ui/pages/codebook.py")
+    assert not lead.text_input[0].disabled
+    lead.text_input[0].set_value("Wohnen und Wohnungsmarkt")
+    lead.button[0].click().run()  # the form's save button
+    with Project(team) as project:
+        assert {c["id"]: c["name"] for c in project.codes()}["H1"] == "Wohnen und Wohnungsmarkt"
+        project.update_code("H1", "lead", name="Wohnen")
+
+
+def test_the_code_page_shows_the_transcript_and_the_rules_of_a_code(team):
+    at = _run(team, "coder", "ui/pages/code.py")
+    assert not at.exception
+    assert "Markieren Sie eine Textstelle" in at.info[0].value
+
+
+def test_only_admins_manage_users(team):
+    admin = _run(team, "admin", "ui/pages/account.py")
+    assert any("Benutzer*innen" == h.value for h in admin.subheader)
+    coder = _run(team, "coder", "ui/pages/account.py")
+    assert not any("Benutzer*innen" == h.value for h in coder.subheader)
+
+
+def test_retrieve_lists_coded_segments_with_their_context(team):
+    at = _run(team, "lead", "ui/pages/retrieve.py")
+    texts = [t.value for t in at.text]
+    assert any("»Schufa-Auskunft«" in t for t in texts)
+    assert "1 Segmente in 1 Dokumenten" in [c.value for c in at.caption]
+
+
+def test_pages_speak_english_on_request(team):
+    at = _run(team, "lead", "ui/pages/documents.py", language="en")
+    assert at.title[0].value == "Documents"

@@ -1,0 +1,163 @@
+"""Code page: read a transcript, select a passage with the mouse, apply codes; see and edit codings."""
+import streamlit as st
+
+from coding.codebook import Code
+from coding.errors import CodewerkError
+from ui.components.transcript import transcript_view
+from ui.i18n import t
+from ui.session import current_session
+from ui.state import language, open_project, require
+from ui.text import shorten
+
+INVIVO_PARENT = "INVIVO"
+lang = language()
+project = open_project()
+session = current_session(project)
+documents = project.documents()
+if not documents:
+    st.title(t("code", lang))
+    st.info(t("no_documents", lang))
+    st.stop()
+
+# -- which document ---------------------------------------------------------------------------------
+ids = [d["id"] for d in documents]
+opened = st.session_state.pop("open_coding", None)
+if opened:
+    st.session_state["document_id"] = opened["document_id"]
+    st.session_state["focus_coding"] = opened["coding_id"]
+if st.session_state.get("document_id") not in ids:
+    st.session_state["document_id"] = ids[0]
+position = ids.index(st.session_state["document_id"])
+
+previous, choice, following = st.columns([1, 6, 1], vertical_alignment="bottom")
+if previous.button("◀", key="previous_document", disabled=position == 0, help=t("previous_document", lang)):
+    st.session_state["document_id"] = ids[position - 1]
+    st.rerun()
+if following.button("▶", key="next_document", disabled=position == len(ids) - 1, help=t("next_document", lang)):
+    st.session_state["document_id"] = ids[position + 1]
+    st.rerun()
+by_id = {d["id"]: d for d in documents}
+chosen = choice.selectbox(
+    t("document", lang), ids, index=position, key=f"document_picker_{position}",
+    format_func=lambda i: " · ".join([by_id[i]["name"], *by_id[i]["attributes"].values()][:3]))
+if chosen != st.session_state["document_id"]:
+    st.session_state["document_id"] = chosen
+    st.rerun()
+document = project.document(chosen)
+
+# -- whose codings are shown --------------------------------------------------------------------------
+codes = project.codes()
+code_by_id = {c["id"]: c for c in codes}
+all_codings = project.codings(document["id"])
+coders = sorted({c["coder"] for c in all_codings} | {session.user})
+show = st.radio(t("show_codings", lang), ["all", "mine", "coder"], horizontal=True, key="show_codings",
+                format_func=lambda v: t(f"show_{v}", lang))
+if show == "mine":
+    codings = [c for c in all_codings if c["coder"] == session.user]
+elif show == "coder":
+    who = st.selectbox(t("coder", lang), coders, key="show_coder")
+    codings = [c for c in all_codings if c["coder"] == who]
+else:
+    codings = all_codings
+
+text_column, side = st.columns([3, 2], gap="large")
+with text_column:
+    event = transcript_view(document["text"], project.turns(document["id"]), codings, codes,
+                            key=f"transcript_{document['id']}", selected_coding=st.session_state.get("focus_coding"),
+                            height=720)
+selection = event.selection if event else None
+clicked = event.clicked if event else None
+
+
+def _label(code_id: str) -> str:
+    path, code = [], code_by_id.get(code_id)
+    while code is not None:
+        path.append(code["name"])
+        code = code_by_id.get(code["parent"]) if code["parent"] else None
+    return f"{code_id} · {' › '.join(reversed(path))}"
+
+
+def _apply(code_ids: list[str]) -> None:
+    start, end, quote = selection
+    for code_id in code_ids:
+        project.add_coding(document["id"], start, end, code_id, session.user, quote=quote)
+    recent = [c for c in st.session_state.get("recent_codes", []) if c not in code_ids]
+    st.session_state["recent_codes"] = (code_ids + recent)[:5]
+    st.session_state["focus_code"] = code_ids[0]
+
+
+with side:
+    if selection:
+        st.subheader(t("selection", lang))
+        st.text(shorten(selection[2], 300))
+        codable = [c["id"] for c in codes if c["codable"]]
+        picked = st.multiselect(t("apply_codes", lang), codable, format_func=_label, key="picked_codes",
+                                placeholder=t("type_to_search", lang))
+        if st.button(t("apply", lang), type="primary", disabled=not picked, key="apply_codes",
+                     shortcut="Ctrl+Enter"):
+            try:
+                _apply(picked)
+            except CodewerkError as e:
+                st.error(str(e))
+            else:
+                st.rerun()
+        recent = [c for c in st.session_state.get("recent_codes", []) if c in code_by_id]
+        if recent:
+            st.caption(t("recent_codes", lang))
+            for number, code_id in enumerate(recent, start=1):
+                if st.button(f"{number} · {code_by_id[code_id]['name']}", key=f"recent_{code_id}",
+                             shortcut=f"Alt+{number}", help=t("shortcut_help", lang, keys=f"Alt+{number}")):
+                    _apply([code_id])
+                    st.rerun()
+        if st.button(t("invivo", lang), key="invivo", help=t("invivo_help", lang)):
+            name = shorten(selection[2], 60).rstrip(" …")
+            if INVIVO_PARENT not in code_by_id:
+                project.add_code(Code(id=INVIVO_PARENT, name=t("invivo_parent", lang), codable=False,
+                                      color="#9E9E9E"), session.user)
+            code_id = project.add_code(Code(id=project.new_code_id(name), name=name, parent=INVIVO_PARENT,
+                                            color="#FFB300"), session.user)
+            _apply([code_id])
+            st.rerun()
+    else:
+        st.info(t("select_hint", lang))
+
+    if clicked:
+        coding_ids, _ = clicked
+        here = [c for c in all_codings if c["id"] in coding_ids]
+        st.subheader(t("codings_here", lang))
+        for coding in here:
+            code = code_by_id.get(coding["code_id"], {"name": coding["code_id"]})
+            with st.container(border=True):
+                st.text(f"{code['name']} · {coding['coder']} · {coding['created_at'][:16].replace('T', ' ')}")
+                st.caption(shorten(coding["quote"], 200))
+                own = coding["coder"] == session.user or require(session, "edit_codebook")
+                memo = st.text_area(t("memo", lang), coding["memo"] or "", key=f"memo_{coding['id']}",
+                                    disabled=not own)
+                save, remove = st.columns(2)
+                if own and save.button(t("save_memo", lang), key=f"save_memo_{coding['id']}"):
+                    project.set_coding_memo(coding["id"], memo, session.user)
+                    st.rerun()
+                if own and remove.button(t("remove_coding", lang), key=f"remove_{coding['id']}"):
+                    project.remove_coding(coding["id"], session.user)
+                    st.rerun()
+            st.session_state["focus_code"] = coding["code_id"]
+
+    focus = st.session_state.get("focus_code") or (st.session_state.get("picked_codes") or [None])[-1]
+    if focus in code_by_id:
+        code = code_by_id[focus]
+        with st.expander(t("code_rules", lang, name=code["name"]), expanded=True):
+            if code["definition"]:
+                st.caption(t("definition", lang))
+                st.text(code["definition"])
+            if code["anchors"]:
+                st.caption(t("anchors", lang))
+                for anchor in code["anchors"]:
+                    st.text(f"„{anchor}“")
+            if code["include"]:
+                st.caption(t("include", lang))
+                st.text(code["include"])
+            if code["exclude"]:
+                st.caption(t("exclude", lang))
+                st.text(code["exclude"])
+
+st.caption(t("coding_count", lang, shown=len(codings), total=len(all_codings)))

@@ -1,0 +1,19 @@
+"""Showing user content safely: transcript text, code names and memos are never Markdown or HTML."""
+from __future__ import annotations
+
+import re
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def md_escape(text: str) -> str:
+    """Escape text so that st.markdown shows it literally (no formatting, no links, no HTML)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def shorten(text: str, limit: int = 160) -> str:
+    """At most `limit` characters, cut at a word boundary, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " …"
