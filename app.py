@@ -21,18 +21,18 @@ with st.sidebar:
     st.selectbox(t("language", lang), languages(), key="language",
                  format_func=lambda code: t("language_name", code))
 if session is None:
-    pages = [st.Page("ui/pages/login.py", title=t("login", lang), icon="🔑", default=True)]
+    pages = [st.Page("ui/pages/login.py", title=t("login", lang), icon=":material/login:", default=True)]
 elif password_change_required(project, session.user):
     st.warning(t("must_change_password", lang))
-    pages = [st.Page("ui/pages/account.py", title=t("account", lang), icon="👤", default=True)]
+    pages = [st.Page("ui/pages/account.py", title=t("account", lang), icon=":material/person:", default=True)]
 else:
     pages = [
-        st.Page("ui/pages/code.py", title=t("code", lang), icon="🖍️", default=True),
-        st.Page("ui/pages/documents.py", title=t("documents", lang), icon="📄"),
-        st.Page("ui/pages/codebook.py", title=t("codebook", lang), icon="🗂️"),
-        st.Page("ui/pages/retrieve.py", title=t("retrieve", lang), icon="🔎"),
+        st.Page("ui/pages/code.py", title=t("code", lang), icon=":material/format_ink_highlighter:", default=True),
+        st.Page("ui/pages/documents.py", title=t("documents", lang), icon=":material/description:"),
+        st.Page("ui/pages/codebook.py", title=t("codebook", lang), icon=":material/account_tree:"),
+        st.Page("ui/pages/retrieve.py", title=t("retrieve", lang), icon=":material/manage_search:"),
         st.Page("ui/pages/account.py", title=t("users" if can(session.role, "manage_users") else "account", lang),
-                icon="👤"),
+                icon=":material/person:"),
     ]
 if session is not None:
     with st.sidebar:

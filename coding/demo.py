@@ -56,6 +56,7 @@ def load_gold_coding(project: Project, path: Path, interviews: list[str], coder:
     documents = {d["name"]: d["id"] for d in project.documents()}
     texts: dict[str, str] = {}
     codings = []
+    seen: set[tuple[int, int, int, str]] = set()
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
@@ -70,7 +71,10 @@ def load_gold_coding(project: Project, path: Path, interviews: list[str], coder:
         if start < 0:
             raise InputError(path, f"line {number}: the quote is not in {name}: {record['quote'][:50]!r}")
         for code in (record["code"], record.get("facet")):
-            if code:
-                codings.append({"document_id": documents[name], "start": start, "end": start + len(record["quote"]),
-                                "code_id": code, "origin": "imported"})
+            span = (documents[name], start, start + len(record["quote"]), code)
+            # A passage with two thematic codes has two lines but carries its facet once.
+            if code and span not in seen:
+                seen.add(span)
+                codings.append({"document_id": span[0], "start": span[1], "end": span[2], "code_id": code,
+                                "origin": "imported"})
     return len(project.add_codings(codings, coder))

@@ -170,3 +170,15 @@ def test_an_upgrade_backs_up_the_file_first_and_a_failed_one_names_the_backup(tm
             migrate(p.db, path, MIGRATIONS + [("0002_language", add_column), ("0003_broken", broken)])
         assert "0003_broken" not in applied(p.db)
         assert len(p.documents()) == 1
+
+
+def test_the_same_coder_cannot_code_the_same_passage_twice_with_the_same_code(project, f4_file):
+    import_paths(project, [f4_file], user="alice")
+    project.save_codebook(_codebook(), "lead")
+    doc_id = project.documents()[0]["id"]
+    project.add_coding(doc_id, 10, 20, "H1", "alice")
+    with pytest.raises(StoreError, match="already coded with H1 by alice"):
+        project.add_coding(doc_id, 10, 20, "H1", "alice")
+    project.add_coding(doc_id, 10, 20, "H1", "bob")  # another coder's judgement is their own
+    project.add_coding(doc_id, 10, 20, "H4", "alice")
+    assert len(project.codings(doc_id)) == 3

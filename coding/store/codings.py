@@ -89,6 +89,11 @@ class CodingsMixin:
                                      f"expected {actual[:40]!r}, got {c['quote'][:40]!r}; reload the document")
                 if c["code_id"] not in known_codes:
                     raise StoreError(f"unknown code '{c['code_id']}'")
+                duplicate = self.db.execute(
+                    'SELECT id FROM codings WHERE document_id = ? AND start = ? AND "end" = ? AND code_id = ? '
+                    "AND coder = ? AND removed_at IS NULL", [doc_id, start, end, c["code_id"], coder]).fetchone()
+                if duplicate:
+                    raise StoreError(f"this passage is already coded with {c['code_id']} by {coder}")
                 row = {"document_id": doc_id, "start": start, "end": end, "quote": actual, "code_id": c["code_id"],
                        "coder": coder, "created_at": now(), "memo": c.get("memo") or "", "origin": origin}
                 coding_id = self.db["codings"].insert(row).last_pk

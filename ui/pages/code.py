@@ -78,12 +78,37 @@ def _label(code_id: str) -> str:
 
 
 def _apply(code_ids: list[str]) -> None:
+    """Button callback: code the current selection; errors are shown on the next run."""
     start, end, quote = selection
-    for code_id in code_ids:
-        project.add_coding(document["id"], start, end, code_id, session.user, quote=quote)
+    try:
+        for code_id in code_ids:
+            project.add_coding(document["id"], start, end, code_id, session.user, quote=quote)
+    except CodewerkError as e:
+        st.session_state["code_error"] = str(e)
+        return
     recent = [c for c in st.session_state.get("recent_codes", []) if c not in code_ids]
     st.session_state["recent_codes"] = (code_ids + recent)[:5]
     st.session_state["focus_code"] = code_ids[0]
+    st.session_state["picked_codes"] = []  # ready for the next passage
+
+
+def _apply_picked() -> None:
+    _apply(list(st.session_state.get("picked_codes", [])))
+
+
+def _apply_invivo() -> None:
+    """Button callback: a new code named after the selected words, under the in-vivo parent."""
+    name = shorten(selection[2], 60).rstrip(" …")
+    try:
+        if INVIVO_PARENT not in code_by_id:
+            project.add_code(Code(id=INVIVO_PARENT, name=t("invivo_parent", lang), codable=False, color="#9E9E9E"),
+                             session.user)
+        code_id = project.add_code(Code(id=project.new_code_id(name), name=name, parent=INVIVO_PARENT,
+                                        color="#FFB300"), session.user)
+    except CodewerkError as e:
+        st.session_state["code_error"] = str(e)
+        return
+    _apply([code_id])
 
 
 with side:
@@ -93,31 +118,18 @@ with side:
         codable = [c["id"] for c in codes if c["codable"]]
         picked = st.multiselect(t("apply_codes", lang), codable, format_func=_label, key="picked_codes",
                                 placeholder=t("type_to_search", lang))
-        if st.button(t("apply", lang), type="primary", disabled=not picked, key="apply_codes",
-                     shortcut="Ctrl+Enter"):
-            try:
-                _apply(picked)
-            except CodewerkError as e:
-                st.error(str(e))
-            else:
-                st.rerun()
+        st.button(t("apply", lang), type="primary", disabled=not picked, key="apply_codes", shortcut="Ctrl+Enter",
+                  on_click=_apply_picked)
         recent = [c for c in st.session_state.get("recent_codes", []) if c in code_by_id]
         if recent:
             st.caption(t("recent_codes", lang))
             for number, code_id in enumerate(recent, start=1):
-                if st.button(f"{number} · {code_by_id[code_id]['name']}", key=f"recent_{code_id}",
-                             shortcut=f"Alt+{number}", help=t("shortcut_help", lang, keys=f"Alt+{number}")):
-                    _apply([code_id])
-                    st.rerun()
-        if st.button(t("invivo", lang), key="invivo", help=t("invivo_help", lang)):
-            name = shorten(selection[2], 60).rstrip(" …")
-            if INVIVO_PARENT not in code_by_id:
-                project.add_code(Code(id=INVIVO_PARENT, name=t("invivo_parent", lang), codable=False,
-                                      color="#9E9E9E"), session.user)
-            code_id = project.add_code(Code(id=project.new_code_id(name), name=name, parent=INVIVO_PARENT,
-                                            color="#FFB300"), session.user)
-            _apply([code_id])
-            st.rerun()
+                st.button(f"{number} · {code_by_id[code_id]['name']}", key=f"recent_{code_id}",
+                          shortcut=f"Alt+{number}", help=t("shortcut_help", lang, keys=f"Alt+{number}"),
+                          on_click=_apply, args=([code_id],))
+        st.button(t("invivo", lang), key="invivo", help=t("invivo_help", lang), on_click=_apply_invivo)
+        if "code_error" in st.session_state:
+            st.error(st.session_state.pop("code_error"))
     else:
         st.info(t("select_hint", lang))
 
