@@ -67,7 +67,7 @@ edited = st.data_editor(table, hide_index=True, width="stretch", disabled=[name_
                         key="attributes_editor")
 if editable:
     left, right = st.columns([3, 1])
-    new_key = left.text_input(t("new_attribute", lang), key="new_attribute_name", placeholder="Ortsgröße")
+    new_key = left.text_input(t("new_attribute", lang), key="new_attribute_name", placeholder=t("new_attribute_example", lang))
     if right.button(t("add_attribute", lang), key="add_attribute") and new_key.strip():
         st.session_state.setdefault("new_attributes", []).append(new_key.strip())
         st.rerun()
@@ -90,7 +90,7 @@ rows = []
 for p in project.progress():
     coders = ", ".join(f"{coder} {share:.0%}" for coder, share in sorted(p["coverage_by_coder"].items()))
     rows.append({name_col: p["document"], t("respondent_words", lang): p["respondent_words"],
-                 t("coded_share", lang): p["coverage"], t("codings", lang): p["codings"],
+                 t("coded_share", lang): round(100 * p["coverage"], 1), t("codings", lang): p["codings"],
                  t("by_coder", lang): coders, t("last_coding", lang): (p["last_coded_at"] or "")[:16].replace("T", " ")})
 st.dataframe(rows, hide_index=True, width="stretch", column_config={
-    t("coded_share", lang): st.column_config.ProgressColumn(min_value=0.0, max_value=1.0, format="percent")})
+    t("coded_share", lang): st.column_config.ProgressColumn(min_value=0.0, max_value=100.0, format="%.0f %%")})

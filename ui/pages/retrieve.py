@@ -49,17 +49,21 @@ if group_key:
 # -- filters -----------------------------------------------------------------------------------------
 st.subheader(t("coded_segments", lang))
 chosen_codes = st.multiselect(t("codes", lang), list(labels), format_func=labels.get,
-                              default=st.session_state.get("retrieve_codes", []), key="filter_codes")
+                              default=st.session_state.get("retrieve_codes", []), key="filter_codes",
+                              placeholder=t("choose", lang))
 filters = {}
 preset = st.session_state.get("retrieve_filter", {})
-columns = st.columns(max(1, min(3, len(attribute_keys))))
-for i, key in enumerate(attribute_keys[:6]):
-    values = sorted({d["attributes"].get(key) for d in documents if d["attributes"].get(key)})
-    picked_values = columns[i % len(columns)].multiselect(key, values, default=preset.get(key, []),
-                                                          key=f"filter_attr_{key}_{'-'.join(preset.get(key, []))}")
+# Attributes that group documents (stakeholder group, level, town size), not ids or dates.
+values_of = {key: sorted({d["attributes"][key] for d in documents if d["attributes"].get(key)}) for key in attribute_keys}
+grouping = [key for key in attribute_keys if 2 <= len(values_of[key]) <= 15] or attribute_keys[:3]
+columns = st.columns(max(1, min(3, len(grouping))))
+for i, key in enumerate(grouping):
+    picked_values = columns[i % len(columns)].multiselect(key, values_of[key], default=preset.get(key, []),
+                                                          key=f"filter_attr_{key}_{'-'.join(preset.get(key, []))}",
+                                                          placeholder=t("choose", lang))
     if picked_values:
         filters[key] = picked_values
-chosen_coders = st.multiselect(t("coders", lang), coders, key="filter_coders")
+chosen_coders = st.multiselect(t("coders", lang), coders, key="filter_coders", placeholder=t("choose", lang))
 
 segments = project.coded_segments(codes=chosen_codes or None, attributes=filters or None,
                                   coders=chosen_coders or None)
