@@ -119,3 +119,16 @@ def test_retrieve_lists_coded_segments_with_their_context(team):
 def test_pages_speak_english_on_request(team):
     at = _run(team, "lead", "ui/pages/documents.py", language="en")
     assert at.title[0].value == "Documents"
+
+
+def test_a_reload_keeps_the_open_interview(team):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["project_path"] = str(team)
+    with Project(team) as project:
+        at.session_state["session"] = auth.login(project, "coder", PASSWORD)
+        n01 = project.document("N01")["id"]
+    at.query_params["doc"] = "N01"  # what the page wrote into the URL before the reload
+    at.run()
+    assert not at.exception
+    (picker,) = [box for box in at.selectbox if box.label == "Dokument"]
+    assert picker.value == n01 and at.query_params["doc"] in ("N01", ["N01"])

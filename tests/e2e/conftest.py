@@ -26,15 +26,18 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-b
                  "--disable-component-update", "--disable-sync"]
 SERVER_START_TIMEOUT = 60
 
-# The bounding box of the nth occurrence of a word in the transcript text (not the legend) inside the
-# transcript component's shadow root (the session-cookie component is another isolated host). The Range API counts UTF-16 units, which is fine here: it is the browser
-# measuring its own text. `nth` counts occurrences in text nodes, in document order.
+# The bounding box of the nth occurrence of a word in the transcript text (not the legend, not the
+# speaker column) inside the transcript component's shadow root (the session-cookie component is
+# another isolated host). The pieces hold the document text in order, so `nth` is
+# `text.count(word, 0, position)`. The Range API counts UTF-16 units, which is fine here: it is the
+# browser measuring its own text.
 WORD_BOX = """
 ([word, nth]) => {
   const root = [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
     .map((host) => host.shadowRoot && host.shadowRoot.querySelector(".cw-body")).find(Boolean);
   if (!root) return null;
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {acceptNode: (node) =>
+    node.parentElement.closest(".cw-piece") ? NodeFilter.FILTER_ACCEPT : NodeFilter.FILTER_REJECT});
   let seen = 0;
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     let at = node.data.indexOf(word);
@@ -116,17 +119,39 @@ def word_box(page: Any, word: str, nth: int = 0) -> dict[str, float]:
     return box
 
 
+SETTLED = """() => document.fonts.ready.then(
+  () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))))"""
+
+
+def settled_word_box(page: Any, word: str, nth: int = 0) -> dict[str, float]:
+    """word_box once the layout has settled (web fonts loaded, the box unchanged for 100 ms): a box
+    measured before the transcript's serif font arrives is somewhere else by the time the mouse gets there."""
+    page.evaluate(SETTLED)
+    box = word_box(page, word, nth)
+    for _ in range(30):
+        page.wait_for_timeout(100)
+        again = word_box(page, word, nth)
+        if again == box:
+            break
+        box = again
+    return box
+
+
 def select_words(page: Any, first: str, last: str, *, nth_first: int = 0, nth_last: int = 0) -> None:
-    """Drag the mouse from the start of `first` to the end of `last`, as a person selects a passage."""
-    start = word_box(page, first, nth_first)
+    """Drag the mouse from the start of `first` to the end of `last`, as a person selects a passage.
+    Fails, saying what the browser selected instead, when the drag did not select that passage."""
+    end = settled_word_box(page, last, nth_last)
+    start = settled_word_box(page, first, nth_first)  # after `last`: scrolling to it may have moved `first`
     end = word_box(page, last, nth_last)
-    start = word_box(page, first, nth_first)  # again: scrolling to `last` may have moved it
     y_start, y_end = (start["top"] + start["bottom"]) / 2, (end["top"] + end["bottom"]) / 2
     page.mouse.move(start["left"] + 1, y_start)
     page.mouse.down()
     page.mouse.move((start["left"] + end["right"]) / 2, (y_start + y_end) / 2, steps=5)
     page.mouse.move(end["right"] - 1, y_end, steps=5)
     page.mouse.up()
+    selected = " ".join(page.evaluate("() => String(document.getSelection())").split())
+    if not (selected.startswith(first) and selected.endswith(last)):
+        raise AssertionError(f"dragging from {first!r} {start} to {last!r} {end} selected {selected!r}")
 
 
 def log_in(page: Any, url: str, name: str, password: str, *, timeout: float = 30_000) -> None:

@@ -3,23 +3,10 @@ overlapping codes are drawn, and transcript text or code names are never run as 
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
 import textwrap
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 TEXT = ("Interview E2E – Testort\nDatum: 01.04.2026\n\n"
         "I: Grüß Gott 😀 und 👩\u200d👩\u200d👧! Was sagen Sie zu <img src=x onerror=alert(1)>?\n\n"
@@ -102,142 +89,74 @@ def test_the_server_repairs_or_refuses_what_the_browser_sent(sent, expected):
         "page was loaded: reload it and select again"])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def app_url(tmp_path):
-    """A Streamlit server running a one-component script; yields its URL."""
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, serve):
+    """A Streamlit server running a one-component script (one for the module); yields its URL."""
     data = json.dumps({"text": TEXT, "turns": TURNS, "codings": CODINGS, "codes": CODES, "long_text": LONG_TEXT,
                        "long_turns": LONG_TURNS, "long_codings": LONG_CODINGS})
-    script = tmp_path / "transcript_app.py"
+    script = tmp_path_factory.mktemp("transcript_app") / "transcript_app.py"
     script.write_text(textwrap.dedent(APP.format(data=data)), encoding="utf-8")
-    port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return serve(script)
+
+
+@pytest.mark.e2e
+def test_a_mouse_selection_after_emoji_returns_python_offsets_and_nothing_runs_as_html(
+        app_url, browser, word_box, select_words, artifacts):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
     try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if time.time() > deadline or server.poll() is not None:
-                    pytest.fail("the Streamlit server did not start")
-                time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}/"
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(app_url)
+        expect(page.get_by_text("selection: null")).to_be_visible(timeout=30_000)
+        expect(page.locator(".cw-piece").first).to_be_visible(timeout=30_000)
+
+        # Transcript text and code names are text, never markup.
+        expect(page.get_by_text("<img src=x onerror=alert(1)>").first).to_be_visible()
+        expect(page.get_by_text("<script>", exact=True)).to_be_visible()
+        assert page.locator(".cw img, .cw script, .cw b").count() == 0
+
+        # Drag from "passt" to "Miete", across the three overlapping codings. Before it stand 😀,
+        # the family emoji and 😀 again: 5 UTF-16 units more than code points.
+        select_words(page, "passt", "Miete")
+        expect(page.get_by_text(re.compile(r"^selection: \["))).to_be_visible(timeout=20_000)
+        start, end, quote = json.loads(page.get_by_text(re.compile(r"^selection: ")).inner_text()[11:])
+        assert (start, end) == (TEXT.index("passt"), TEXT.index("Miete") + len("Miete"))
+        assert quote == TEXT[start:end] == "passt oft nicht, äh, und die Miete"
+        page.screenshot(path=str(artifacts / "transcript_selection.png"), full_page=True)
+
+        # A click on a highlight names the codings under the pointer and where it was.
+        steigt = word_box(page, "steigt")
+        page.mouse.click(steigt["left"] + 3, (steigt["top"] + steigt["bottom"]) / 2)
+        expect(page.get_by_text(re.compile(r"^clicked: \["))).to_be_visible(timeout=20_000)
+        coding_ids, offset = json.loads(page.get_by_text(re.compile(r"^clicked: ")).inner_text()[9:])
+        assert sorted(coding_ids) == [2, 3]
+        assert TEXT.index("steigt") <= offset <= TEXT.index("steigt") + 1
+        page.screenshot(path=str(artifacts / "transcript_component.png"), full_page=True)
+        assert dialogs == []
     finally:
-        server.terminate()
-        server.wait(timeout=20)
-
-
-# The bounding box of a word in the transcript (not the legend) inside the component's shadow root
-# (the Range API counts UTF-16 units, which is fine here: it is the browser measuring its own text).
-WORD_BOX = """
-([word, nth]) => {
-  const host = document.querySelector('[data-testid="stBidiComponentIsolated"]');
-  const root = host.shadowRoot.querySelector(".cw-body");
-  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-  let seen = 0;
-  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    let at = node.data.indexOf(word);
-    while (at !== -1) {
-      if (seen++ === nth) {
-        const range = document.createRange();
-        range.setStart(node, at);
-        range.setEnd(node, at + word.length);
-        const r = range.getBoundingClientRect();
-        return {left: r.left, right: r.right, top: r.top, bottom: r.bottom};
-      }
-      at = node.data.indexOf(word, at + 1);
-    }
-  }
-  return null;
-}
-"""
+        page.context.close()
 
 
 @pytest.mark.e2e
-def test_a_mouse_selection_after_emoji_returns_python_offsets_and_nothing_runs_as_html(app_url):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (no browser download "
-                                   "needed: the test uses Debian's /usr/bin/chromium)")
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent (apt-get install chromium); the browser test needs it")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 800})
-            dialogs: list[str] = []
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.goto(app_url)
-            expect = sync_api.expect
-            expect(page.get_by_text("selection: null")).to_be_visible(timeout=30_000)
-            expect(page.locator(".cw-piece").first).to_be_visible(timeout=30_000)
+def test_a_coding_opened_from_elsewhere_is_emphasised_and_scrolled_into_view(app_url, browser, artifacts):
+    from playwright.sync_api import expect
 
-            # Transcript text and code names are text, never markup.
-            expect(page.get_by_text("<img src=x onerror=alert(1)>").first).to_be_visible()
-            expect(page.get_by_text("<script>", exact=True)).to_be_visible()
-            assert page.locator(".cw img, .cw script, .cw b").count() == 0
-
-            # Drag from "passt" to "Miete", across the three overlapping codings. Before it stand 😀,
-            # the family emoji and 😀 again: 5 UTF-16 units more than code points.
-            first = page.evaluate(WORD_BOX, ["passt", 0])
-            last = page.evaluate(WORD_BOX, ["Miete", 0])
-            y_first = (first["top"] + first["bottom"]) / 2
-            y_last = (last["top"] + last["bottom"]) / 2
-            page.mouse.move(first["left"] + 1, y_first)
-            page.mouse.down()
-            page.mouse.move((first["left"] + last["right"]) / 2, y_last, steps=5)
-            page.mouse.move(last["right"] - 1, y_last, steps=5)
-            page.mouse.up()
-            expect(page.get_by_text(re.compile(r"^selection: \["))).to_be_visible(timeout=20_000)
-            start, end, quote = json.loads(page.get_by_text(re.compile(r"^selection: ")).inner_text()[11:])
-            assert (start, end) == (TEXT.index("passt"), TEXT.index("Miete") + len("Miete"))
-            assert quote == TEXT[start:end] == "passt oft nicht, äh, und die Miete"
-            page.screenshot(path=str(ARTIFACTS / "transcript_selection.png"), full_page=True)
-
-            # A click on a highlight names the codings under the pointer and where it was.
-            steigt = page.evaluate(WORD_BOX, ["steigt", 0])
-            page.mouse.click(steigt["left"] + 3, (steigt["top"] + steigt["bottom"]) / 2)
-            expect(page.get_by_text(re.compile(r"^clicked: \["))).to_be_visible(timeout=20_000)
-            coding_ids, offset = json.loads(page.get_by_text(re.compile(r"^clicked: ")).inner_text()[9:])
-            assert sorted(coding_ids) == [2, 3]
-            assert TEXT.index("steigt") <= offset <= TEXT.index("steigt") + 1
-            page.screenshot(path=str(ARTIFACTS / "transcript_component.png"), full_page=True)
-            assert dialogs == []
-        finally:
-            browser.close()
-
-
-@pytest.mark.e2e
-def test_a_coding_opened_from_elsewhere_is_emphasised_and_scrolled_into_view(app_url):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent (apt-get install chromium); the browser test needs it")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1100, "height": 800})
-            page.goto(app_url + "?long=1")
-            focus = page.locator(".cw-focus")
-            sync_api.expect(focus).to_have_count(1, timeout=30_000)
-            assert focus.inner_text().startswith("Absatz 55")
-            assert page.locator(".cw-bar-focus").count() == 1
-            inside = page.evaluate("""() => {
-              const root = document.querySelector('[data-testid="stBidiComponentIsolated"]').shadowRoot;
-              const body = root.querySelector(".cw-body").getBoundingClientRect();
-              const focus = root.querySelector(".cw-focus").getBoundingClientRect();
-              return focus.top >= body.top && focus.bottom <= body.bottom;
-            }""")
-            assert inside
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "transcript_focus.png"), full_page=True)
-        finally:
-            browser.close()
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+    try:
+        page.goto(app_url + "?long=1")
+        focus = page.locator(".cw-focus")
+        expect(focus).to_have_count(1, timeout=30_000)
+        assert focus.inner_text().startswith("Absatz 55")
+        assert page.locator(".cw-bar-focus").count() == 1
+        inside = page.evaluate("""() => {
+          const root = document.querySelector('[data-testid="stBidiComponentIsolated"]').shadowRoot;
+          const body = root.querySelector(".cw-body").getBoundingClientRect();
+          const focus = root.querySelector(".cw-focus").getBoundingClientRect();
+          return focus.top >= body.top && focus.bottom <= body.bottom;
+        }""")
+        assert inside
+        page.screenshot(path=str(artifacts / "transcript_focus.png"), full_page=True)
+    finally:
+        page.context.close()

@@ -19,13 +19,9 @@ import streamlit as st
 from coding.errors import StoreError
 from coding.spans import Piece, checked_selection, pieces, trim_selection
 from coding.timefmt import clock
+from ui.colors import display_color
 
 HERE = Path(__file__).resolve().parent
-# Colours for codes without one (a codebook may leave `color` empty): Tableau 10.
-PALETTE = ["#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F",
-           "#BAB0AC"]
-HEX = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
-
 _component = st.components.v2.component(
     "codewerk_transcript",
     css=(HERE / "transcript.css").read_text(encoding="utf-8"),
@@ -51,10 +47,8 @@ def _field(item: Any, name: str) -> Any:
 
 
 def _rgb(color: str | None, position: int) -> list[int]:
-    """A code's colour as [r, g, b]; a missing or malformed one gets a palette colour."""
-    if not (isinstance(color, str) and HEX.fullmatch(color)):
-        color = PALETTE[position % len(PALETTE)]
-    digits = color[1:] if len(color) == 7 else "".join(c * 2 for c in color[1:])
+    """A code's display colour as [r, g, b] (see ui.colors)."""
+    digits = display_color(color, position)[1:]
     return [int(digits[i:i + 2], 16) for i in (0, 2, 4)]
 
 

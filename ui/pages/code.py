@@ -26,7 +26,9 @@ if opened:
     st.session_state["document_id"] = opened["document_id"]
     st.session_state["focus_coding"] = opened["coding_id"]
 if st.session_state.get("document_id") not in ids:
-    st.session_state["document_id"] = ids[0]
+    # After a reload the URL says which interview was open (?doc=K17).
+    by_name = {d["name"]: d["id"] for d in documents}
+    st.session_state["document_id"] = by_name.get(st.query_params.get("doc"), ids[0])
 position = ids.index(st.session_state["document_id"])
 
 previous, choice, following = st.columns([1, 6, 1], vertical_alignment="bottom")
@@ -44,6 +46,7 @@ if chosen != st.session_state["document_id"]:
     st.session_state["document_id"] = chosen
     st.rerun()
 document = project.document(chosen)
+st.query_params["doc"] = document["name"]
 
 # -- whose codings are shown --------------------------------------------------------------------------
 codes = project.codes()
@@ -115,6 +118,11 @@ with side:
     if selection:
         st.subheader(t("selection", lang))
         st.text(shorten(selection[2], 300))
+        already = [c["code_id"] for c in all_codings
+                   if (c["start"], c["end"]) == selection[:2] and c["coder"] == session.user]
+        if already:
+            st.caption(t("already_coded", lang, codes=", ".join(code_by_id.get(c, {"name": c})["name"]
+                                                                for c in already)))
         codable = [c["id"] for c in codes if c["codable"]]
         picked = st.multiselect(t("apply_codes", lang), codable, format_func=_label, key="picked_codes",
                                 placeholder=t("type_to_search", lang))
@@ -155,8 +163,8 @@ with side:
             st.session_state["focus_code"] = coding["code_id"]
 
     focus = st.session_state.get("focus_code") or (st.session_state.get("picked_codes") or [None])[-1]
-    if focus in code_by_id:
-        code = code_by_id[focus]
+    code = code_by_id.get(focus)
+    if code and (code["definition"] or code["anchors"] or code["include"] or code["exclude"]):
         with st.expander(t("code_rules", lang, name=code["name"]), expanded=True):
             if code["definition"]:
                 st.caption(t("definition", lang))

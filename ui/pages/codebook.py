@@ -7,6 +7,7 @@ import streamlit as st
 
 from coding.codebook import Code, dump_codebook, export_qdc, load_codebook
 from coding.errors import CodewerkError
+from ui.colors import code_colors
 from ui.i18n import t
 from ui.session import current_session
 from ui.state import language, open_project, require
@@ -21,6 +22,7 @@ if not may_edit:
 
 codes = project.codes()
 counts = project.code_counts()
+colour_of = code_colors(codes)
 by_id = {c["id"]: c for c in codes}
 
 
@@ -47,7 +49,7 @@ def _tree_order() -> list[dict]:
 tree = _tree_order()
 frame = pd.DataFrame([{"": "", t("code_id", lang): c["id"], t("name", lang): "    " * _depth(c) + c["name"],
                        t("codings", lang): counts.get(c["id"], 0)} for c in tree])
-colours = [c["color"] or "#FFFFFF" for c in tree]
+colours = [colour_of[c["id"]] for c in tree]
 styled = frame.style.apply(lambda column: [f"background-color: {colour}" for colour in colours], subset=[""])
 st.dataframe(styled, hide_index=True, width="stretch", height=min(600, 38 + 35 * len(tree)))
 
@@ -59,7 +61,7 @@ if code:
     st.subheader(code["name"])
     with st.form(f"edit_{code['id']}"):
         name = st.text_input(t("name", lang), code["name"], disabled=not may_edit)
-        colour = st.color_picker(t("color", lang), code["color"] or "#9E9E9E", disabled=not may_edit)
+        colour = st.color_picker(t("color", lang), colour_of[code["id"]], disabled=not may_edit)
         parents = [""] + [c for c in labels if c != code["id"]]
         parent = st.selectbox(t("parent", lang), parents, index=parents.index(code["parent"] or ""),
                               format_func=lambda i: labels.get(i, t("no_parent", lang)), disabled=not may_edit)
@@ -72,7 +74,9 @@ if code:
         saved = st.form_submit_button(t("save", lang), type="primary", disabled=not may_edit)
     if saved:
         try:
-            project.update_code(code["id"], session.user, name=name, color=colour, definition=definition,
+            # Only a colour the lead picked is stored; a code shown in its palette colour keeps none.
+            chosen_colour = colour if (code["color"] or colour.upper() != colour_of[code["id"]]) else None
+            project.update_code(code["id"], session.user, name=name, color=chosen_colour, definition=definition,
                                 anchors=[a.strip() for a in anchors.split("\n\n") if a.strip()],
                                 include=include, exclude=exclude, memo=memo)
             if (parent or None) != code["parent"]:
