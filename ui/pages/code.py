@@ -41,7 +41,7 @@ if following.button("▶", key="next_document", disabled=position == len(ids) - 
 by_id = {d["id"]: d for d in documents}
 chosen = choice.selectbox(
     t("document", lang), ids, index=position, key=f"document_picker_{position}",
-    format_func=lambda i: " · ".join([by_id[i]["name"], *by_id[i]["attributes"].values()][:3]))
+    format_func=lambda i: " · ".join(dict.fromkeys([by_id[i]["name"], *by_id[i]["attributes"].values()][:3])))
 if chosen != st.session_state["document_id"]:
     st.session_state["document_id"] = chosen
     st.rerun()
