@@ -182,3 +182,18 @@ def test_the_same_coder_cannot_code_the_same_passage_twice_with_the_same_code(pr
     project.add_coding(doc_id, 10, 20, "H1", "bob")  # another coder's judgement is their own
     project.add_coding(doc_id, 10, 20, "H4", "alice")
     assert len(project.codings(doc_id)) == 3
+
+
+def test_suggestion_feedback_is_kept_and_rejected_codes_are_known_per_passage(project, f4_file):
+    import_paths(project, [f4_file], user="alice")
+    project.save_codebook(_codebook(), "lead")
+    doc_id = project.documents()[0]["id"]
+    project.add_coding(doc_id, 10, 20, "H1", "alice", origin="suggestion", model_id="e5-test")
+    project.record_suggestion(doc_id, 10, 20, "H1", "alice", "accepted", "e5-test", 0.81)
+    project.record_suggestion(doc_id, 10, 20, "H4", "alice", "rejected", "e5-test", 0.42)
+    assert project.codings(doc_id)[0]["model_id"] == "e5-test"
+    assert project.rejected_codes(doc_id, 10, 20) == {"H4"} and project.rejected_codes(doc_id, 10, 21) == set()
+    rates = {r["code_id"]: r["rate"] for r in project.suggestion_rates()}
+    assert rates == {"H1": 1.0, "H4": 0.0}
+    with pytest.raises(StoreError, match="unknown decision"):
+        project.record_suggestion(doc_id, 10, 20, "H4", "alice", "maybe", "e5-test", 0.4)

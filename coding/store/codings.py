@@ -57,14 +57,15 @@ class CodingsMixin:
         return Codebook(name=self.path.stem, codes=codes)
 
     def add_coding(self, document_id: int, start: int, end: int, code_id: str, coder: str, *,
-                   memo: str = "", origin: str = "human", quote: str | None = None) -> int:
+                   memo: str = "", origin: str = "human", quote: str | None = None,
+                   model_id: str | None = None) -> int:
         """Code the span [start, end) of a document; the quote is stored with it.
 
         When the caller passes the quote it saw, it must match the stored text at those offsets
         (catches a client that counted positions differently).
         """
         return self.add_codings([{"document_id": document_id, "start": start, "end": end, "code_id": code_id,
-                                  "memo": memo, "origin": origin, "quote": quote}], coder)[0]
+                                  "memo": memo, "origin": origin, "quote": quote, "model_id": model_id}], coder)[0]
 
     def add_codings(self, codings: list[dict[str, Any]], coder: str) -> list[int]:
         """Several codings by one coder in one transaction: all are stored, or none (see add_coding)."""
@@ -95,7 +96,8 @@ class CodingsMixin:
                 if duplicate:
                     raise StoreError(f"this passage is already coded with {c['code_id']} by {coder}")
                 row = {"document_id": doc_id, "start": start, "end": end, "quote": actual, "code_id": c["code_id"],
-                       "coder": coder, "created_at": now(), "memo": c.get("memo") or "", "origin": origin}
+                       "coder": coder, "created_at": now(), "memo": c.get("memo") or "", "origin": origin,
+                       "model_id": c.get("model_id")}
                 coding_id = self.db["codings"].insert(row).last_pk
                 self._log(coder, "coding.added", "coding", coding_id, None, row)
                 ids.append(coding_id)

@@ -73,10 +73,21 @@ def _vectors(db: sqlite_utils.Database) -> None:
                          pk=("model_id", "text_hash"), not_null={"dim", "vector"})
 
 
+def _suggestion_feedback(db: sqlite_utils.Database) -> None:
+    """Which model proposed an accepted coding, and what researchers did with each suggestion."""
+    db["codings"].add_column("model_id", str)
+    db["suggestion_feedback"].create({
+        "id": int, "document_id": int, "start": int, "end": int, "code_id": str, "user": str, "decision": str,
+        "model_id": str, "score": float, "at": str,
+    }, pk="id", foreign_keys=[("document_id", "documents", "id")])
+    db["suggestion_feedback"].create_index(["document_id", "start", "end"])
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
     ("0002_accounts_and_code_history", _accounts_and_code_history),
     ("0003_vectors", _vectors),
+    ("0004_suggestion_feedback", _suggestion_feedback),
 ]
 
 

@@ -17,6 +17,7 @@ from coding.store.codings import CodingsMixin
 from coding.store.database import connect, now, write_transaction
 from coding.store.migrations import migrate
 from coding.store.retrieval import RetrievalMixin
+from coding.store.suggestions import SuggestionsMixin
 from coding.store.vectors import VectorsMixin
 from coding.transcripts.model import Segment, Transcript
 
@@ -35,7 +36,7 @@ class NewDocument:
     size_bytes: int = 0
 
 
-class Project(CodingsMixin, CodebookEditMixin, RetrievalMixin, AccountsMixin, VectorsMixin):
+class Project(CodingsMixin, CodebookEditMixin, RetrievalMixin, AccountsMixin, VectorsMixin, SuggestionsMixin):
     """The project database: documents, turns, segments, attributes, codes, codings, events, users."""
 
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
