@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
@@ -45,7 +46,42 @@ def build_parser() -> argparse.ArgumentParser:
     cb.add_parser("import", help="load a codebook file into the project").add_argument("file")
     export = cb.add_parser("export", help="write the project's codebook (.yaml or .qdc by extension)")
     export.add_argument("file")
+
+    suggest = commands.add_parser("suggest", help="rank codes for passages: JSON lines in (stdin), JSON lines out")
+    suggest.add_argument("--codebook", required=True, metavar="CODEBOOK", help="codebook file (YAML or .qdc)")
+    suggest.add_argument("--train", metavar="CODED.jsonl",
+                         help='coded passages to learn from, one {"id", "text", "code"} object a line')
+    suggest.add_argument("--top-k", type=int, default=3, metavar="K", help="codes per passage (default 3)")
+    _suggest_options(suggest)
+    suggest.add_argument("--reasons", action="store_true",
+                         help="add each suggestion's reason (closest coded example, anchor or definition)")
+
+    evaluate = commands.add_parser("eval", help="measure code suggestions on gold-coded data (cross-validation)")
+    targets = evaluate.add_subparsers(dest="target", required=True, metavar="TARGET")
+    ev = targets.add_parser("suggest", help="cross-validate code suggestions and print accuracy, macro-F1, top-k")
+    ev.add_argument("--data", required=True, metavar="CSV_OR_JSONL", help="gold-coded passages (.csv or .jsonl)")
+    ev.add_argument("--codebook", metavar="CODEBOOK", help="codebook with the gold codes (default: bare code ids)")
+    ev.add_argument("--text", default="text", metavar="FIELD", help="field with the passage (default text)")
+    ev.add_argument("--fallback", default="title", metavar="FIELD",
+                    help="field used when the text is empty (default title, if the data has it)")
+    ev.add_argument("--label", default="code", metavar="FIELD", help="field with the gold code (default code)")
+    ev.add_argument("--group", metavar="FIELD",
+                    help="leave one group out (e.g. interview) instead of stratified k-fold")
+    ev.add_argument("--folds", type=int, default=5, metavar="N", help="stratified folds (default 5)")
+    ev.add_argument("--top-k", type=int, default=3, metavar="K", help="k of top-k accuracy (default 3)")
+    ev.add_argument("--codebook-only", action="store_true", help="do not learn from the training folds")
+    ev.add_argument("--seed", type=int, default=0, help="seed of the fold split (default 0)")
+    ev.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    _suggest_options(ev)
     return parser
+
+
+def _suggest_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--embedder", default="e5", metavar="NAME",
+                        help="e5 (default, offline), use, st:PATH (sentence-transformers) or hashing (tests)")
+    parser.add_argument("--codes", metavar="ID,ID", help="suggest only these codes (default: every codable code)")
+    parser.add_argument("--cache", action="store_true",
+                        help="keep the vectors in the project's vector cache (--project), so no text is embedded twice")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,8 +211,113 @@ def cmd_codebook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _embedder(name: str):
+    try:
+        from coding.embed.registry import get_embedder
+    except ImportError:  # a checkout without the model backends: only the test embedder exists
+        from coding.embed import HashingEmbedder
+        from coding.suggest import SuggestError
+
+        if name == "hashing":
+            return HashingEmbedder()
+        raise SuggestError(f"the embedder {name!r} is not available in this installation "
+                           "(use --embedder hashing, or reinstall: make run)") from None
+    return get_embedder(name)
+
+
+class _ProjectVectors:
+    """An embedder whose vectors go through the project's cache (each text embedded once per model)."""
+
+    def __init__(self, project, embedder) -> None:
+        self.project, self.inner, self.model_id, self.dim = project, embedder, embedder.model_id, embedder.dim
+
+    def embed(self, texts, *, progress=None):
+        from coding.embed.cache import embed_cached
+
+        return embed_cached(self.project, self.inner, texts, progress=progress)
+
+
+@contextlib.contextmanager
+def _suggest_embedder(args: argparse.Namespace):
+    embedder = _embedder(args.embedder)
+    if not args.cache:
+        yield embedder
+        return
+    with _open(args) as project:
+        yield _ProjectVectors(project, embedder)
+
+
+def _code_list(value: str | None) -> list[str] | None:
+    return [c.strip() for c in value.split(",") if c.strip()] if value else None
+
+
+def _utf8_stdout() -> None:
+    # The contract is UTF-8 whatever the console's locale says.
+    if hasattr(sys.stdout, "reconfigure") and (sys.stdout.encoding or "").lower().replace("-", "") != "utf8":
+        sys.stdout.reconfigure(encoding="utf-8")
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    from coding.codebook import load_codebook
+    from coding.suggest import Suggester
+    from coding.suggest.data import json_lines, read_stdin_lines
+
+    if args.top_k < 1:
+        raise InputError("--top-k", f"must be at least 1, not {args.top_k}")
+    # Everything is read and checked before anything is written: a bad line gives no partial output.
+    passages = [item for _, item in json_lines(read_stdin_lines(), "<stdin>", ("id", "text"))]
+    codebook = load_codebook(args.codebook)
+    with _suggest_embedder(args) as embedder:
+        return _suggest(args, passages, Suggester(codebook, embedder, codes=_code_list(args.codes)))
+
+
+def _suggest(args: argparse.Namespace, passages: list[dict], suggester) -> int:
+    from coding.suggest import Example
+    from coding.suggest.data import json_lines, read_lines
+
+    if args.train:
+        examples = []
+        for number, item in json_lines(read_lines(args.train), args.train, ("text", "code")):
+            if item["code"] not in suggester.codes:
+                raise InputError(args.train, f"line {number}: the code {item['code']!r} is not among the codes "
+                                 f"of {args.codebook} that can be suggested", ", ".join(suggester.codes))
+            item_id = str(item["id"]) if item.get("id") is not None else None
+            examples.append(Example(item["text"], item["code"], item.get("context") or "", item_id))
+        suggester.fit(examples)
+    results = suggester.suggest([p["text"] for p in passages], k=args.top_k,
+                                context=[p.get("context") for p in passages]) if passages else []
+    _utf8_stdout()
+    for passage, suggestions in zip(passages, results):
+        out = []
+        for s in suggestions:
+            entry = {"code": s.code, "score": s.score}
+            if args.reasons:
+                entry["reason"] = s.reason.as_dict()
+            out.append(entry)
+        sys.stdout.write(json.dumps({"id": passage["id"], "suggestions": out}, ensure_ascii=False) + "\n")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from coding.suggest.evaluate import evaluate_suggestions, format_metrics, format_reliability
+
+    with _suggest_embedder(args) as embedder:
+        report = evaluate_suggestions(args.data, codebook=args.codebook, embedder=embedder, text=args.text,
+                                      fallback=args.fallback, label=args.label, group=args.group,
+                                      folds=args.folds, k=args.top_k, train=not args.codebook_only,
+                                      codes=_code_list(args.codes), seed=args.seed)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+        return 0
+    print(report["description"])
+    print(format_metrics(report["figures"], args.top_k))
+    print()
+    print(format_reliability(report["reliability"], report["ece"]))
+    return 0
+
+
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "import": cmd_import, "documents": cmd_documents, "turns": cmd_turns,
-            "codebook": cmd_codebook}
+            "codebook": cmd_codebook, "suggest": cmd_suggest, "eval": cmd_eval}
 
 
 if __name__ == "__main__":

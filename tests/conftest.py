@@ -10,6 +10,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# Unit and page tests use the hashing embedder; tests of real models ask for them by name.
+os.environ.setdefault("CODEWERK_EMBEDDER", "hashing")
 
 
 def shared_path(*parts: str) -> Path:

@@ -132,3 +132,56 @@ def test_a_reload_keeps_the_open_interview(team):
     assert not at.exception
     (picker,) = [box for box in at.selectbox if box.label == "Dokument"]
     assert picker.value == n01 and at.query_params["doc"] in ("N01", ["N01"])
+
+
+def _select(at: AppTest, project: Project, name: str, words: str) -> tuple[int, int]:
+    document = project.document(name)
+    start = document["text"].index(words)
+    at.session_state[f"transcript_{document['id']}"] = {
+        "selection": {"start": start, "end": start + len(words), "quote": words}}
+    return start, start + len(words)
+
+
+def test_suggestions_for_a_selection_can_be_accepted_and_rejected(team):
+    import time
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["project_path"] = str(team)
+    with Project(team) as project:
+        at.session_state["session"] = auth.login(project, "coder", PASSWORD)
+        doc_id = project.document("K01")["id"]
+        span = _select(at, project, "K01", "Die Größe der Wohnungen passt oft nicht")
+    at.query_params["doc"] = "K01"
+    at.run()
+    deadline = time.time() + 60  # the suggester is fitted in a background thread
+    while not [b for b in at.button if b.label == "Übernehmen"] and time.time() < deadline:
+        time.sleep(0.5)
+        at.run()
+    assert not at.exception
+    assert "Vorschläge" in [c.value for c in at.caption]
+    accepts = [b for b in at.button if b.label == "Übernehmen"]
+    assert accepts and all(b.key.startswith("accept_") for b in accepts)
+    rejected_code = [b for b in at.button if b.label == "Ablehnen"][-1].key.removeprefix("reject_")
+    [b for b in at.button if b.label == "Ablehnen"][-1].click().run()
+    assert f"reject_{rejected_code}" not in [b.key for b in at.button]  # not shown again for this passage
+    accepted_code = accepts[0].key.removeprefix("accept_")
+    [b for b in at.button if b.key == f"accept_{accepted_code}"][0].click().run()
+    with Project(team) as project:
+        mine = [c for c in project.codings(doc_id) if (c["start"], c["end"]) == span]
+        assert [(c["code_id"], c["origin"], c["model_id"]) for c in mine] == [
+            (accepted_code, "suggestion", "hashing-v1-256")]
+        decisions = {(r["code_id"], r["accepted"], r["rejected"]) for r in project.suggestion_rates()}
+        assert (rejected_code, 0, 1) in decisions and (accepted_code, 1, 0) in decisions
+        project.remove_coding(mine[0]["id"], "coder")
+
+
+def test_interviewer_questions_get_no_suggestions(team):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["project_path"] = str(team)
+    with Project(team) as project:
+        at.session_state["session"] = auth.login(project, "coder", PASSWORD)
+        _select(at, project, "K01", "Wie hat sich das Quartier verändert?")
+    at.query_params["doc"] = "K01"
+    at.run()
+    assert not at.exception
+    assert "Für Fragen der Interviewenden gibt es keine Vorschläge." in [c.value for c in at.caption]

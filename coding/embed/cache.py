@@ -63,3 +63,14 @@ def _fill(project: Project, embedder: Embedder, texts: Sequence[str], hashes: li
         project.store_vectors(model_id, dim, fresh)
         vectors.update(fresh)
     return vectors, len(todo)
+
+
+class ProjectCachedEmbedder:
+    """An embedder that looks every text up in the project's vector cache first (same model id)."""
+
+    def __init__(self, project: Project, embedder: Embedder) -> None:
+        self.project, self.embedder = project, embedder
+        self.model_id, self.dim = embedder.model_id, embedder.dim
+
+    def embed(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
+        return embed_cached(self.project, self.embedder, texts, progress=progress)

@@ -6,6 +6,7 @@ from coding.errors import CodewerkError
 from ui.components.transcript import transcript_view
 from ui.i18n import t
 from ui.session import current_session
+from ui.suggestions import coding_version, service
 from ui.state import language, open_project, require
 from ui.text import shorten
 
@@ -63,9 +64,10 @@ elif show == "coder":
 else:
     codings = all_codings
 
+turns = project.turns(document["id"])
 text_column, side = st.columns([3, 2], gap="large")
 with text_column:
-    event = transcript_view(document["text"], project.turns(document["id"]), codings, codes,
+    event = transcript_view(document["text"], turns, codings, codes,
                             key=f"transcript_{document['id']}", selected_coding=st.session_state.get("focus_coding"),
                             height=720)
 selection = event.selection if event else None
@@ -114,6 +116,59 @@ def _apply_invivo() -> None:
     _apply([code_id])
 
 
+def _in_interviewer_turn(start: int) -> bool:
+    return any(turn["start"] <= start < turn["end"] and turn["role"] == "interviewer" for turn in turns)
+
+
+@st.fragment(run_every=2.0)
+def _preparing(svc) -> None:
+    """Shown while the suggester is fitted in the background; reruns the page when it is ready."""
+    if svc.suggester is not None:
+        st.rerun(scope="app")
+    done, total = svc.progress
+    if svc.error:
+        st.warning(t("suggestions_failed", lang, error=svc.error))
+    else:
+        st.progress(done / total if total else 0.0, text=t("suggestions_preparing", lang, done=done, total=total))
+
+
+def _suggestions(selection, already: list[str]) -> None:
+    """The top codes for the selection, with confidence and reason; accept codes it, reject hides it."""
+    st.caption(t("suggestions", lang))
+    start, end, quote = selection
+    if _in_interviewer_turn(start):
+        st.caption(t("no_suggestions_interviewer", lang))
+        return
+    svc = service(str(project.path))
+    svc.ensure(coding_version(project))
+    if svc.suggester is None:
+        _preparing(svc)
+        return
+    hidden = project.rejected_codes(document["id"], start, end) | set(already)
+    proposals = [p for p in svc.suggest(quote, 3 + len(hidden)) or [] if p.code not in hidden][:3]
+    model_id = svc.model_id
+    for proposal in proposals:
+        name = code_by_id.get(proposal.code, {"name": proposal.code})["name"]
+        with st.container(border=True):
+            st.text(f"{name} · {proposal.score:.0%}")
+            st.caption(t(f"reason_{proposal.reason.kind}", lang, text=shorten(proposal.reason.text, 140)))
+            accept, reject = st.columns(2)
+            if accept.button(t("accept", lang), key=f"accept_{proposal.code}", type="primary"):
+                try:
+                    project.add_coding(document["id"], start, end, proposal.code, session.user, quote=quote,
+                                       origin="suggestion", model_id=model_id)
+                except CodewerkError as e:
+                    st.session_state["code_error"] = str(e)
+                else:
+                    project.record_suggestion(document["id"], start, end, proposal.code, session.user, "accepted",
+                                              model_id, proposal.score)
+                st.rerun()
+            if reject.button(t("reject", lang), key=f"reject_{proposal.code}"):
+                project.record_suggestion(document["id"], start, end, proposal.code, session.user, "rejected",
+                                          model_id, proposal.score)
+                st.rerun()
+
+
 with side:
     if selection:
         st.subheader(t("selection", lang))
@@ -138,6 +193,7 @@ with side:
         st.button(t("invivo", lang), key="invivo", help=t("invivo_help", lang), on_click=_apply_invivo)
         if "code_error" in st.session_state:
             st.error(st.session_state.pop("code_error"))
+        _suggestions(selection, already)
     else:
         st.info(t("select_hint", lang))
 

@@ -1,0 +1,31 @@
+"""A suggester for a project: its codebook, its codings as examples, its vector cache."""
+from __future__ import annotations
+
+from coding.embed.base import Embedder, Progress
+from coding.embed.cache import ProjectCachedEmbedder, embed_cached
+from coding.store import Project
+from coding.suggest.base import Example
+from coding.suggest.model import Suggester
+
+
+def project_examples(project: Project) -> list[Example]:
+    """Every active coding with a codable code, as a coded passage to learn from."""
+    codable = {c["id"] for c in project.codes() if c["codable"]}
+    return [Example(text=c["quote"], code=c["code_id"], id=str(c["id"]))
+            for c in project.codings() if c["code_id"] in codable]
+
+
+def project_suggester(project: Project, embedder: Embedder, *, codes: list[str] | None = None,
+                      progress: Progress | None = None) -> Suggester:
+    """Fit a suggester on the project's codings; texts are embedded once and kept in the project.
+
+    `codes` limits what is suggested (default: every codable code); `progress(done, total)` reports
+    the embedding of passages not yet in the cache, the slow part on a first start.
+    """
+    cached = ProjectCachedEmbedder(project, embedder)
+    examples = project_examples(project)
+    if codes is not None:
+        examples = [e for e in examples if e.code in codes]
+    embed_cached(project, embedder, [e.text for e in examples], progress=progress)  # fill the cache first
+    suggester = Suggester(project.codebook(), cached, codes=codes)
+    return suggester.fit(examples) if examples else suggester
