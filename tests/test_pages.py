@@ -134,25 +134,26 @@ def test_a_reload_keeps_the_open_interview(team):
     assert picker.value == n01 and at.query_params["doc"] in ("N01", ["N01"])
 
 
-def _select(at: AppTest, project: Project, name: str, words: str) -> tuple[int, int]:
-    document = project.document(name)
+def _code_page_with_selection(path: Path, words: str) -> tuple[AppTest, tuple[int, int]]:
+    """The Code page of K01 for the coder, with `words` selected in the transcript view."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.session_state["project_path"] = str(path)
+    with Project(path) as project:
+        at.session_state["session"] = auth.login(project, "coder", PASSWORD)
+        document = project.document("K01")
     start = document["text"].index(words)
     at.session_state[f"transcript_{document['id']}"] = {
         "selection": {"start": start, "end": start + len(words), "quote": words}}
-    return start, start + len(words)
+    at.query_params["doc"] = "K01"
+    return at.run(), (start, start + len(words))
 
 
 def test_suggestions_for_a_selection_can_be_accepted_and_rejected(team):
     import time
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["project_path"] = str(team)
+    at, span = _code_page_with_selection(team, "Die Größe der Wohnungen passt oft nicht")
     with Project(team) as project:
-        at.session_state["session"] = auth.login(project, "coder", PASSWORD)
         doc_id = project.document("K01")["id"]
-        span = _select(at, project, "K01", "Die Größe der Wohnungen passt oft nicht")
-    at.query_params["doc"] = "K01"
-    at.run()
     deadline = time.time() + 60  # the suggester is fitted in a background thread
     while not [b for b in at.button if b.label == "Übernehmen"] and time.time() < deadline:
         time.sleep(0.5)
@@ -176,12 +177,6 @@ def test_suggestions_for_a_selection_can_be_accepted_and_rejected(team):
 
 
 def test_interviewer_questions_get_no_suggestions(team):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["project_path"] = str(team)
-    with Project(team) as project:
-        at.session_state["session"] = auth.login(project, "coder", PASSWORD)
-        _select(at, project, "K01", "Wie hat sich das Quartier verändert?")
-    at.query_params["doc"] = "K01"
-    at.run()
+    at, _ = _code_page_with_selection(team, "Wie hat sich das Quartier verändert?")
     assert not at.exception
     assert "Für Fragen der Interviewenden gibt es keine Vorschläge." in [c.value for c in at.caption]
