@@ -180,3 +180,19 @@ def test_interviewer_questions_get_no_suggestions(team):
     at, _ = _code_page_with_selection(team, "Wie hat sich das Quartier verändert?")
     assert not at.exception
     assert "Für Fragen der Interviewenden gibt es keine Vorschläge." in [c.value for c in at.caption]
+
+
+def test_leads_see_how_often_suggestions_of_each_code_were_accepted(team):
+    with Project(team) as project:  # a code of its own, so other tests' feedback does not count
+        doc_id = project.document("K01")["id"]
+        project.add_code(Code(id="Z9", name="Nur für diesen Test", color="#777777"), "lead")
+        project.record_suggestion(doc_id, 0, 5, "Z9", "coder", "accepted", "hashing-v1-256", 0.7)
+        project.record_suggestion(doc_id, 0, 5, "Z9", "coder", "rejected", "hashing-v1-256", 0.6)
+    lead = _run(team, "lead", "ui/pages/codebook.py")
+    table = lead.dataframe[0].value
+    rates = dict(zip(table["ID"], table["Vorschläge angenommen"]))
+    assert rates["Z9"] == "50% (1/2)"
+    coder = _run(team, "coder", "ui/pages/codebook.py")
+    assert "Vorschläge angenommen" not in coder.dataframe[0].value.columns
+    with Project(team) as project:
+        project.delete_code("Z9", "lead")

@@ -47,8 +47,19 @@ def _tree_order() -> list[dict]:
 
 
 tree = _tree_order()
+rates = {r["code_id"]: r for r in project.suggestion_rates()} if may_edit else {}
+
+
+def _acceptance(code_id: str) -> str:
+    """How often suggestions of this code were accepted (shown to leads and admins)."""
+    rate = rates.get(code_id)
+    return f"{rate['rate']:.0%} ({rate['accepted']}/{rate['accepted'] + rate['rejected']})" if rate else ""
+
+
 frame = pd.DataFrame([{"": "", t("code_id", lang): c["id"], t("name", lang): "    " * _depth(c) + c["name"],
-                       t("codings", lang): counts.get(c["id"], 0)} for c in tree])
+                       t("codings", lang): counts.get(c["id"], 0),
+                       **({t("suggestions_accepted", lang): _acceptance(c["id"])} if may_edit else {})}
+                      for c in tree])
 colours = [colour_of[c["id"]] for c in tree]
 styled = frame.style.apply(lambda column: [f"background-color: {colour}" for colour in colours], subset=[""])
 st.dataframe(styled, hide_index=True, width="stretch", height=min(600, 38 + 35 * len(tree)))
