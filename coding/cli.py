@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _suggest_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--embedder", default="e5", metavar="NAME",
-                        help="e5 (default, offline), use, st:PATH (sentence-transformers) or hashing (tests)")
+                        help="e5 (default, offline), e5-st, use, st:MODEL_OR_FOLDER or hashing (tests)")
     parser.add_argument("--codes", metavar="ID,ID", help="suggest only these codes (default: every codable code)")
     parser.add_argument("--cache", action="store_true",
                         help="keep the vectors in the project's vector cache (--project), so no text is embedded twice")
@@ -212,29 +212,9 @@ def cmd_codebook(args: argparse.Namespace) -> int:
 
 
 def _embedder(name: str):
-    try:
-        from coding.embed.registry import get_embedder
-    except ImportError:  # a checkout without the model backends: only the test embedder exists
-        from coding.embed import HashingEmbedder
-        from coding.suggest import SuggestError
+    from coding.embed.registry import get_embedder
 
-        if name == "hashing":
-            return HashingEmbedder()
-        raise SuggestError(f"the embedder {name!r} is not available in this installation "
-                           "(use --embedder hashing, or reinstall: make run)") from None
     return get_embedder(name)
-
-
-class _ProjectVectors:
-    """An embedder whose vectors go through the project's cache (each text embedded once per model)."""
-
-    def __init__(self, project, embedder) -> None:
-        self.project, self.inner, self.model_id, self.dim = project, embedder, embedder.model_id, embedder.dim
-
-    def embed(self, texts, *, progress=None):
-        from coding.embed.cache import embed_cached
-
-        return embed_cached(self.project, self.inner, texts, progress=progress)
 
 
 @contextlib.contextmanager
@@ -243,8 +223,10 @@ def _suggest_embedder(args: argparse.Namespace):
     if not args.cache:
         yield embedder
         return
+    from coding.embed.cache import ProjectCachedEmbedder
+
     with _open(args) as project:
-        yield _ProjectVectors(project, embedder)
+        yield ProjectCachedEmbedder(project, embedder)
 
 
 def _code_list(value: str | None) -> list[str] | None:

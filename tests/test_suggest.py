@@ -66,6 +66,17 @@ def test_an_exclusion_rule_that_names_another_code_points_there(codebook):
     assert profiles["N"].pointers == ["Streit unter Nachbarn wegen Lärm im Haus"]
 
 
+def test_a_passage_matching_an_exclusion_rule_is_pushed_down(codebook):
+    from coding.suggest.codebook_prior import CodebookPrior
+
+    s = suggester(codebook, codes=["W", "S", "A", "N"])
+    passages = s.passages(["Streit unter Nachbarn wegen Lärm im Haus"])
+    with_rule = CodebookPrior(codebook, HashingEmbedder(), s.codes).scores(passages)[0]
+    without = CodebookPrior(codebook, HashingEmbedder(), s.codes, exclude=0.0).scores(passages)[0]
+    assert with_rule[0] < without[0]  # W says: not here
+    assert with_rule.argmax() == 3  # and its rule points to N
+
+
 def test_learning_from_coded_examples_changes_the_ranking(codebook):
     passage = ["Der Hausmeister ruft uns an, wenn eine Familie neu einzieht, dann gehen wir vorbei."]
     s = suggester(codebook)
