@@ -21,31 +21,33 @@ if not documents:
     st.stop()
 
 # -- which document ---------------------------------------------------------------------------------
+# One picker with a stable key; the arrows, the Retrieve page and the URL set its value before it is
+# drawn, so the page never shows two pickers while it changes documents.
 ids = [d["id"] for d in documents]
 opened = st.session_state.pop("open_coding", None)
 if opened:
-    st.session_state["document_id"] = opened["document_id"]
+    st.session_state["document_picker"] = opened["document_id"]
     st.session_state["focus_coding"] = opened["coding_id"]
-if st.session_state.get("document_id") not in ids:
+if st.session_state.get("document_picker") not in ids:
     # After a reload the URL says which interview was open (?doc=K17).
     by_name = {d["name"]: d["id"] for d in documents}
-    st.session_state["document_id"] = by_name.get(st.query_params.get("doc"), ids[0])
-position = ids.index(st.session_state["document_id"])
+    st.session_state["document_picker"] = by_name.get(st.query_params.get("doc"), ids[0])
+position = ids.index(st.session_state["document_picker"])
+
+
+def _go(step: int) -> None:
+    st.session_state["document_picker"] = ids[position + step]
+
 
 previous, choice, following = st.columns([1, 6, 1], vertical_alignment="bottom")
-if previous.button("◀", key="previous_document", disabled=position == 0, help=t("previous_document", lang)):
-    st.session_state["document_id"] = ids[position - 1]
-    st.rerun()
-if following.button("▶", key="next_document", disabled=position == len(ids) - 1, help=t("next_document", lang)):
-    st.session_state["document_id"] = ids[position + 1]
-    st.rerun()
+previous.button("◀", key="previous_document", disabled=position == 0, help=t("previous_document", lang),
+                on_click=_go, args=(-1,))
+following.button("▶", key="next_document", disabled=position == len(ids) - 1, help=t("next_document", lang),
+                 on_click=_go, args=(1,))
 by_id = {d["id"]: d for d in documents}
 chosen = choice.selectbox(
-    t("document", lang), ids, index=position, key=f"document_picker_{position}",
+    t("document", lang), ids, key="document_picker",
     format_func=lambda i: " · ".join(dict.fromkeys([by_id[i]["name"], *by_id[i]["attributes"].values()][:3])))
-if chosen != st.session_state["document_id"]:
-    st.session_state["document_id"] = chosen
-    st.rerun()
 document = project.document(chosen)
 st.query_params["doc"] = document["name"]
 
