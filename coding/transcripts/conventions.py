@@ -55,6 +55,8 @@ def parse_lines(lines: list[SourceLine]) -> tuple[str, list[Turn], dict[str, str
     speaker = [m is not None and is_speaker(m, counts) for m in labels]
     first = next((i for i in range(len(labels))
                   if speaker[i] and not _looks_like_header(i, labels, cleaned, counts)), None)
+    if first is None:  # only header-like lines (`Befragte: Straße Straße`): a transcript beats a header
+        first = next((i for i in range(len(labels)) if speaker[i]), None)
 
     starts, pos = [], 0
     for text in cleaned:
