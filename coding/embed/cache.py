@@ -35,12 +35,15 @@ def embed_cached(project: Project, embedder: Embedder, texts: Sequence[str], *, 
 
 
 def embed_segments(project: Project, embedder: Embedder, document_ids: Iterable[int] | None = None,
-                   progress: Progress | None = None) -> int:
+                   progress: Progress | None = None, *, batch_size: int = 64) -> int:
     """Cache the vectors of every segment of the project (or of some documents); return how many
-    distinct texts were newly embedded (0 when all were cached)."""
+    distinct texts were newly embedded (0 when all were cached).
+
+    Each batch is stored as soon as it is embedded; `batch_size` also bounds how long another
+    caller of the same model waits for the model while this runs in the background."""
     ids = [d["id"] for d in project.documents()] if document_ids is None else list(document_ids)
     texts = [segment["text"] for doc_id in ids for segment in project.segments(doc_id)]
-    _, embedded = _fill(project, embedder, texts, [text_hash(t) for t in texts], 64, progress)
+    _, embedded = _fill(project, embedder, texts, [text_hash(t) for t in texts], batch_size, progress)
     return embedded
 
 
@@ -50,7 +53,8 @@ def _fill(project: Project, embedder: Embedder, texts: Sequence[str], hashes: li
     model_id, dim = embedder.model_id, embedder.dim
     vectors = {k: v for k, v in project.cached_vectors(model_id, hashes).items() if v.shape == (dim,)}
     missing = {key: text for key, text in zip(hashes, texts) if key not in vectors}
-    todo = list(missing.items())
+    # Longest first: texts of similar length share a batch, so little of a batch is padding.
+    todo = sorted(missing.items(), key=lambda item: -len(item[1]))
     for start in range(0, len(todo), batch_size):
         batch = todo[start:start + batch_size]
 
