@@ -241,8 +241,8 @@ def _utf8_stdout() -> None:
 
 def cmd_suggest(args: argparse.Namespace) -> int:
     from coding.codebook import load_codebook
-    from coding.suggest import Suggester
     from coding.suggest.data import json_lines, read_stdin_lines
+    from coding.suggest.groups import GroupedSuggester
 
     if args.top_k < 1:
         raise InputError("--top-k", f"must be at least 1, not {args.top_k}")
@@ -250,7 +250,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     passages = [item for _, item in json_lines(read_stdin_lines(), "<stdin>", ("id", "text"))]
     codebook = load_codebook(args.codebook)
     with _suggest_embedder(args) as embedder:
-        return _suggest(args, passages, Suggester(codebook, embedder, codes=_code_list(args.codes)))
+        return _suggest(args, passages, GroupedSuggester(codebook, embedder, codes=_code_list(args.codes)))
 
 
 def _suggest(args: argparse.Namespace, passages: list[dict], suggester) -> int:

@@ -17,7 +17,8 @@ from coding.embed import get_embedder
 from coding.errors import CodewerkError
 from coding.store import Project
 from coding.suggest.from_project import project_suggester
-from coding.suggest.model import Suggester
+from coding.suggest.groups import CodeGroup, GroupedSuggester
+from coding.suggest.model import Suggestion
 
 
 @dataclass
@@ -25,7 +26,7 @@ class SuggestionService:
     """The suggester of one project, rebuilt in a background thread when the project's coding changes."""
 
     path: Path
-    suggester: Suggester | None = None
+    suggester: GroupedSuggester | None = None
     version: int | None = None
     building: int | None = None
     progress: tuple[int, int] = (0, 0)
@@ -58,12 +59,12 @@ class SuggestionService:
                 self._project.close()
             self._project, self.suggester, self.version, self.building = project, suggester, version, None
 
-    def suggest(self, text: str, k: int):
-        """The k best codes for one passage (None while no suggester is ready)."""
+    def suggest(self, text: str, k: int) -> list[tuple[CodeGroup, list[Suggestion]]] | None:
+        """Each group's k best codes for one passage (None while no suggester is ready)."""
         with self.lock:  # one connection and one model for everybody: one question at a time
             if self.suggester is None:
                 return None
-            return self.suggester.suggest([text], k=k)[0]
+            return list(zip(self.suggester.groups, self.suggester.suggest_grouped([text], k=k)[0]))
 
     @property
     def model_id(self) -> str | None:

@@ -5,7 +5,7 @@ from coding.embed.base import Embedder, Progress
 from coding.embed.cache import ProjectCachedEmbedder, embed_cached
 from coding.store import Project
 from coding.suggest.base import Example
-from coding.suggest.model import Suggester
+from coding.suggest.groups import GroupedSuggester
 
 
 def project_examples(project: Project) -> list[Example]:
@@ -16,8 +16,9 @@ def project_examples(project: Project) -> list[Example]:
 
 
 def project_suggester(project: Project, embedder: Embedder, *, codes: list[str] | None = None,
-                      progress: Progress | None = None) -> Suggester:
-    """Fit a suggester on the project's codings; texts are embedded once and kept in the project.
+                      progress: Progress | None = None) -> GroupedSuggester:
+    """Fit a suggester (one per group of alternative codes) on the project's codings; texts are embedded
+    once and kept in the project.
 
     `codes` limits what is suggested (default: every codable code); `progress(done, total)` reports
     the embedding of passages not yet in the cache, the slow part on a first start.
@@ -27,5 +28,4 @@ def project_suggester(project: Project, embedder: Embedder, *, codes: list[str] 
     if codes is not None:
         examples = [e for e in examples if e.code in codes]
     embed_cached(project, embedder, [e.text for e in examples], progress=progress)  # fill the cache first
-    suggester = Suggester(project.codebook(), cached, codes=codes)
-    return suggester.fit(examples) if examples else suggester
+    return GroupedSuggester(project.codebook(), cached, codes=codes).fit(examples)

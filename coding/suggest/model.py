@@ -42,13 +42,15 @@ class Suggester:
         steps: the learned steps (default: `default_steps()`); the codebook prior always runs.
         calibrator: a fixed `Calibrator`, or None to pick one by the number of coded passages.
         inner_folds: folds of the inner cross-validation that fits pool weights and calibration.
+        memo: a text -> vector dict to share with other suggesters (a `GroupedSuggester` embeds each
+            passage once for all its groups).
     """
 
     name = "suggest.hybrid.v1"
 
     def __init__(self, codebook: Codebook, embedder: Embedder, *, codes: Sequence[str] | None = None,
                  steps: list[Step] | None = None, calibrator: Calibrator | None = None, inner_folds: int = 4,
-                 context_weight: float = 0.3, seed: int = 0) -> None:
+                 context_weight: float = 0.3, seed: int = 0, memo: dict[str, np.ndarray] | None = None) -> None:
         self.codebook, self.embedder = codebook, embedder
         known = {code.id for code in codebook.codes}
         if codes is None:
@@ -69,7 +71,7 @@ class Suggester:
         self.examples: list[Example] = []
         self._labels = np.zeros(0, dtype=int)
         self._examples: Passages | None = None
-        self._memo: dict[str, np.ndarray] = {}
+        self._memo: dict[str, np.ndarray] = {} if memo is None else memo  # text -> vector, shareable
         self._tuned_at = 0  # number of codings when pool and calibration were last fitted
         self.retune_growth = 0.1
 
@@ -169,7 +171,10 @@ class Suggester:
             raise SuggestError("suggest() takes a list of passages; wrap a single passage in a list")
         if k < 1:
             raise SuggestError(f"k must be at least 1, not {k}")
-        passages = self.passages(texts, context)
+        return self.rank(self.passages(texts, context), k)
+
+    def rank(self, passages: Passages, k: int = DEFAULT_K) -> list[list[Suggestion]]:
+        """`suggest` for passages already embedded (a `GroupedSuggester` embeds once for all its groups)."""
         raw = self.raw_scores(passages)
         calibrated = np.clip(self.calibrator.transform(raw), 0.0, 1.0)
         out = []

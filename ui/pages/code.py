@@ -11,6 +11,7 @@ from ui.state import language, open_project, require
 from ui.text import shorten
 
 INVIVO_PARENT = "INVIVO"
+SHOWN_PER_GROUP = 3
 lang = language()
 project = open_project()
 session = current_session(project)
@@ -147,28 +148,42 @@ def _suggestions(selection, already: list[str]) -> None:
         _preparing(svc)
         return
     hidden = project.rejected_codes(document["id"], start, end) | set(already)
-    proposals = [p for p in svc.suggest(quote, 3 + len(hidden)) or [] if p.code not in hidden][:3]
     model_id = svc.model_id
-    for proposal in proposals:
-        name = code_by_id.get(proposal.code, {"name": proposal.code})["name"]
-        with st.container(border=True):
-            st.text(f"{name} · {proposal.score:.0%}")
-            st.caption(t(f"reason_{proposal.reason.kind}", lang, text=shorten(proposal.reason.text, 140)))
-            accept, reject = st.columns(2)
-            if accept.button(t("accept", lang), key=f"accept_{proposal.code}", type="primary"):
-                try:
-                    project.add_coding(document["id"], start, end, proposal.code, session.user, quote=quote,
-                                       origin="suggestion", model_id=model_id)
-                except CodewerkError as e:
-                    st.session_state["code_error"] = str(e)
-                else:
-                    project.record_suggestion(document["id"], start, end, proposal.code, session.user, "accepted",
-                                              model_id, proposal.score)
-                st.rerun()
-            if reject.button(t("reject", lang), key=f"reject_{proposal.code}"):
-                project.record_suggestion(document["id"], start, end, proposal.code, session.user, "rejected",
+    for group, proposals in svc.suggest(quote, SHOWN_PER_GROUP + len(hidden)) or []:
+        shown = [p for p in proposals if p.code not in hidden][:shown_per_group(group)]
+        if not shown:
+            continue
+        if group.parent is not None:
+            st.caption(group.name or group.parent)
+        for proposal in shown:
+            _proposal(proposal, start, end, quote, model_id)
+
+
+def shown_per_group(group) -> int:
+    """The three best top-level codes; of a small group of subcodes (say challenge/approach/demand) the best."""
+    return SHOWN_PER_GROUP if group.parent is None or len(group.codes) > 4 else 1
+
+
+def _proposal(proposal, start: int, end: int, quote: str, model_id: str | None) -> None:
+    name = code_by_id.get(proposal.code, {"name": proposal.code})["name"]
+    with st.container(border=True):
+        st.text(f"{name} · {proposal.score:.0%}")
+        st.caption(t(f"reason_{proposal.reason.kind}", lang, text=shorten(proposal.reason.text, 140)))
+        accept, reject = st.columns(2)
+        if accept.button(t("accept", lang), key=f"accept_{proposal.code}", type="primary"):
+            try:
+                project.add_coding(document["id"], start, end, proposal.code, session.user, quote=quote,
+                                   origin="suggestion", model_id=model_id)
+            except CodewerkError as e:
+                st.session_state["code_error"] = str(e)
+            else:
+                project.record_suggestion(document["id"], start, end, proposal.code, session.user, "accepted",
                                           model_id, proposal.score)
-                st.rerun()
+            st.rerun()
+        if reject.button(t("reject", lang), key=f"reject_{proposal.code}"):
+            project.record_suggestion(document["id"], start, end, proposal.code, session.user, "rejected",
+                                      model_id, proposal.score)
+            st.rerun()
 
 
 with side:
