@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _suggest_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--embedder", default="e5", metavar="NAME",
-                        help="e5 (default, offline), e5-st, use, st:MODEL_OR_FOLDER or hashing (tests)")
+                        help="e5 (default, offline), e5-engine, use, st:MODEL_OR_FOLDER or hashing (tests)")
     parser.add_argument("--codes", metavar="ID,ID", help="suggest only these codes (default: every codable code)")
     parser.add_argument("--cache", action="store_true",
                         help="keep the vectors in the project's vector cache (--project), so no text is embedded twice")

@@ -11,7 +11,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from coding.embed import (E5Embedder, HashingEmbedder, SentenceTransformerEmbedder, embed_cached, embed_segments,
+from coding.embed import (HashingEmbedder, SentenceTransformerEmbedder, embed_cached, embed_segments,
                           get_embedder, text_hash)
 from coding.errors import ModelNotAvailable
 from coding.importing import import_paths
@@ -161,7 +161,7 @@ def packaged_minilm() -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, dim", [("e5", 384), ("use", 512), ("minilm", 384), ("e5-st", 384)])
+@pytest.mark.parametrize("name, dim", [("e5", 384), ("use", 512), ("minilm", 384), ("e5-engine", 384)])
 def test_every_packaged_backend_gives_unit_float32_rows_offline(name, dim):
     embedder = get_embedder(packaged_minilm() if name == "minilm" else name)
     assert embedder.dim == dim
@@ -175,7 +175,7 @@ def test_every_packaged_backend_gives_unit_float32_rows_offline(name, dim):
 def test_the_default_model_puts_a_rent_passage_nearer_housing_than_funding(monkeypatch):
     monkeypatch.delenv("CODEWERK_EMBEDDER", raising=False)
     embedder = get_embedder()
-    assert isinstance(embedder, E5Embedder)
+    assert isinstance(embedder, SentenceTransformerEmbedder) and "multilingual-e5-small" in embedder.model_id
     passage, housing, funding = embedder.embed([GERMAN[0], HOUSING, FUNDING])
     assert passage @ housing > passage @ funding + 0.02
 
@@ -185,9 +185,9 @@ def test_the_converted_e5_folder_matches_the_engine():
     """Same tokens as the engine, vectors within the engine's own 8-bit activation rounding."""
     from coding.embed.e5 import engine
 
-    converted = get_embedder("e5-st")
+    converted = get_embedder("e5")
     tokenizer = converted._model.tokenizer
     for text in GERMAN + ["  zwei  Leerzeichen\nund eine neue Zeile ", "ﬁnal Ａ½ 😀"]:
         assert len(tokenizer("query: " + text)["input_ids"]) == engine().token_count(text, True)
-    cosines = np.sum(converted.embed(GERMAN) * get_embedder("e5").embed(GERMAN), axis=1)
+    cosines = np.sum(converted.embed(GERMAN) * get_embedder("e5-engine").embed(GERMAN), axis=1)
     assert cosines.min() >= 0.9998 and cosines.mean() >= 0.9999, cosines

