@@ -31,6 +31,8 @@ else:
         st.Page("ui/pages/documents.py", title=t("documents", lang), icon=":material/description:"),
         st.Page("ui/pages/codebook.py", title=t("codebook", lang), icon=":material/account_tree:"),
         st.Page("ui/pages/retrieve.py", title=t("retrieve", lang), icon=":material/manage_search:"),
+        *([st.Page("ui/pages/review.py", title=t("review", lang), icon=":material/fact_check:")]
+          if can(session.role, "code") else []),
         st.Page("ui/pages/account.py", title=t("users" if can(session.role, "manage_users") else "account", lang),
                 icon=":material/person:"),
     ]

@@ -13,7 +13,7 @@ from coding.store import Project
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["ui/pages/code.py", "ui/pages/documents.py", "ui/pages/codebook.py", "ui/pages/retrieve.py",
-         "ui/pages/account.py"]
+         "ui/pages/account.py", "ui/pages/review.py"]
 PASSWORD = "ein-langes-passwort"
 
 

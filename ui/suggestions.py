@@ -4,26 +4,56 @@ Fitting embeds every coded passage not yet in the project's vector cache (minute
 with the default model) and learns from them; coding goes on meanwhile, and the panel shows a
 progress bar until the suggester is ready. When codings or codes change, the next request refits in
 the background while the previous suggester keeps answering.
+
+After a fit, and whenever a page finds documents that were not there at the last run, a second
+background thread embeds every segment of the project into the vector cache, a few segments per
+call into the model, so that a coder's suggestion waiting for the shared model waits about a second
+at most. The review page lists what is embedded already and shows how far the rest has come.
 """
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import streamlit as st
 
-from coding.embed import get_embedder
+from coding.embed import embed_segments, get_embedder
 from coding.errors import CodewerkError
 from coding.store import Project
 from coding.suggest.from_project import project_suggester
 from coding.suggest.groups import CodeGroup, GroupedSuggester
-from coding.suggest.model import Suggestion
+from coding.suggest.model import DEFAULT_K, Suggestion
+from coding.suggest.review import ReviewItem, Scores, review_queue
+
+# Segments per call into the model while embedding in the background: with the default model a
+# batch of eight takes well under a second, the longest an interactive suggestion waits for it.
+EMBED_BATCH = 8
+
+CorpusVersion = tuple[int, int]  # (number of documents, highest document id)
+
+
+@dataclass(frozen=True)
+class EmbeddingProgress:
+    """How far the background embedding of the project's segments has come (replaced, never changed)."""
+
+    state: str = "idle"  # "running", "finished" or "error"
+    done: int = 0
+    total: int = 0  # segments this run had to embed (0: all were in the cache already)
+    error: str | None = None
+
+    @property
+    def fraction(self) -> float:
+        if self.total:
+            return min(1.0, self.done / self.total)
+        return 1.0 if self.state == "finished" else 0.0
 
 
 @dataclass
 class SuggestionService:
-    """The suggester of one project, rebuilt in a background thread when the project's coding changes."""
+    """The suggester of one project, rebuilt in a background thread when the project's coding changes;
+    and the background embedding of every segment of the project."""
 
     path: Path
     suggester: GroupedSuggester | None = None
@@ -32,6 +62,9 @@ class SuggestionService:
     progress: tuple[int, int] = (0, 0)
     error: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    embedding: EmbeddingProgress = field(default_factory=EmbeddingProgress)
+    embedded: CorpusVersion | None = None  # the documents the last complete embedding run saw
+    scored: Scores = field(default_factory=dict)  # the current suggester's suggestions, by passage text
     _project: Project | None = None
 
     def ensure(self, version: int) -> None:
@@ -49,15 +82,48 @@ class SuggestionService:
         try:
             suggester = project_suggester(project, get_embedder(),
                                           progress=lambda done, total: setattr(self, "progress", (done, total)))
-        except (CodewerkError, ValueError) as e:
+        except Exception as e:  # noqa: BLE001 - any failure must end "preparing" with its message, never hang
             project.close()
             with self.lock:
-                self.error, self.building = str(e), None
+                self.error, self.building = str(e) if isinstance(e, CodewerkError) else f"{type(e).__name__}: {e}", None
             return
         with self.lock:
             if self._project is not None:
                 self._project.close()
             self._project, self.suggester, self.version, self.building = project, suggester, version, None
+            self.scored = {}
+        self.ensure_embedded()
+
+    def ensure_embedded(self, corpus: CorpusVersion | None = None) -> None:
+        """Embed every segment not yet in the vector cache in a background thread, unless a run is going
+        on or `corpus` (see `corpus_version`) is what the last complete run saw; None: let the thread check.
+
+        A running pass looks at the documents again when it ends, so documents imported meanwhile
+        are embedded too.
+        """
+        with self.lock:
+            if self.embedding.state == "running" or (corpus is not None and corpus == self.embedded):
+                return
+            self.embedding = EmbeddingProgress("running")
+        threading.Thread(target=self._embed_all, daemon=True, name="codewerk-embedder").start()
+
+    def _embed_all(self) -> None:
+        project = None
+        try:
+            project = Project(self.path)
+            embedder = get_embedder()
+            while (corpus := corpus_version(project)) != self.embedded:
+                embed_segments(project, embedder, batch_size=EMBED_BATCH,
+                               progress=lambda done, total: setattr(self, "embedding",
+                                                                    EmbeddingProgress("running", done, total)))
+                self.embedded = corpus
+        except Exception as e:  # noqa: BLE001 - nobody above a background thread would see it; the page does
+            self.embedding = replace(self.embedding, state="error", error=str(e) or type(e).__name__)
+        else:
+            self.embedding = replace(self.embedding, state="finished")
+        finally:
+            if project is not None:
+                project.close()
 
     def suggest(self, text: str, k: int) -> list[tuple[CodeGroup, list[Suggestion]]] | None:
         """Each group's k best codes for one passage (None while no suggester is ready)."""
@@ -66,9 +132,48 @@ class SuggestionService:
                 return None
             return list(zip(self.suggester.groups, self.suggester.suggest_grouped([text], k=k)[0]))
 
+    def review(self, project: Project, document_ids: Iterable[int] | None = None, min_score: float = 0.6,
+               group: CodeGroup | None = None) -> list[ReviewItem] | None:
+        """The review queue (`coding.suggest.review`) of the current suggester; None while none is ready.
+
+        Only segments already in the vector cache are listed, so the page never waits for the model.
+        Scores are remembered per passage until the suggester is replaced, and the lock is held for
+        one chunk of passages at a time, so suggestions on the Code page keep answering meanwhile.
+        """
+        for _ in range(3):  # a refit takes far longer than a chunk: a second try practically always does
+            with self.lock:
+                suggester, scored = self.suggester, self.scored
+            if suggester is None:
+                return None
+            try:
+                return review_queue(project, _Locked(self, suggester), document_ids, min_score, group,
+                                    cached_only=True, memo=scored)
+            except _Replaced:
+                continue
+        return None
+
     @property
     def model_id(self) -> str | None:
         return self.suggester.embedder.model_id if self.suggester is not None else None
+
+
+class _Replaced(Exception):
+    """The suggester was replaced while a review queue was being scored (never leaves this module)."""
+
+
+class _Locked:
+    """A suggester as the review queue sees it: every call holds the service's lock and stops if a
+    refit replaced the suggester meanwhile (its connection is closed then)."""
+
+    def __init__(self, service: SuggestionService, suggester: GroupedSuggester) -> None:
+        self.service, self.suggester = service, suggester
+        self.groups, self.embedder = suggester.groups, suggester.embedder
+
+    def suggest_grouped(self, texts: Sequence[str], k: int = DEFAULT_K) -> list[list[list[Suggestion]]]:
+        with self.service.lock:
+            if self.service.suggester is not self.suggester:
+                raise _Replaced
+            return self.suggester.suggest_grouped(texts, k=k)
 
 
 @st.cache_resource
@@ -81,3 +186,9 @@ def coding_version(project: Project) -> int:
     """Changes whenever a code or coding changes (the last such event in the log)."""
     row = project.db.execute("SELECT max(id) FROM events WHERE entity IN ('code', 'coding')").fetchone()
     return row[0] or 0
+
+
+def corpus_version(project: Project) -> CorpusVersion:
+    """Changes whenever documents are imported: their number and the highest id."""
+    ids = [d["id"] for d in project.documents()]
+    return len(ids), max(ids, default=0)
