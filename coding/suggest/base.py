@@ -90,12 +90,18 @@ class Passages:
                         pick(self.contexts), pick(self.lemmas))
 
     def mixed(self, weight: float) -> np.ndarray:
-        """Text vectors nudged towards their context's vector by `weight`, unit length again."""
+        """Text vectors nudged towards their context's vector by `weight`, unit length again.
+
+        Kept per weight: the steps and every reason of a batch ask for the same matrix.
+        """
         if weight <= 0:
             return self.vectors
-        mixed = self.vectors + weight * self.context_vectors
-        norms = np.linalg.norm(mixed, axis=1, keepdims=True)
-        return (mixed / np.where(norms == 0, 1, norms)).astype(np.float32)
+        memo = self.__dict__.setdefault("_mixed", {})
+        if weight not in memo:
+            mixed = self.vectors + weight * self.context_vectors
+            norms = np.linalg.norm(mixed, axis=1, keepdims=True)
+            memo[weight] = (mixed / np.where(norms == 0, 1, norms)).astype(np.float32)
+        return memo[weight]
 
 
 @runtime_checkable

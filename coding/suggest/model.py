@@ -178,20 +178,30 @@ class Suggester:
         raw = self.raw_scores(passages)
         calibrated = np.clip(self.calibrator.transform(raw), 0.0, 1.0)
         out = []
+        sims = self._example_similarities(passages)
         for row in range(len(passages)):
             # Rank by the pooled score; calibration is monotone, so it only renames the numbers.
             top = np.lexsort((-raw[row], -calibrated[row]))[:k].tolist()
-            reasons = self.reasons(passages, row, top)
+            reasons = self.reasons(passages, row, top, sims)
             out.append([Suggestion(self.codes[c], round(float(calibrated[row, c]), 4), reason)
                         for c, reason in zip(top, reasons)])
         return out
 
-    def reasons(self, passages: Passages, row: int, code_positions: list[int]) -> list[Reason]:
+    def _example_similarities(self, passages: Passages) -> np.ndarray | None:
+        """(passages, coded examples) similarities, computed once for all the reasons of a batch."""
+        if not self.examples:
+            return None
+        return passages.mixed(self.context_weight) @ self._examples.mixed(self.context_weight).T
+
+    def reasons(self, passages: Passages, row: int, code_positions: list[int],
+                similarities: np.ndarray | None = None) -> list[Reason]:
         """The closest coded example of each code; the closest anchor or its definition without one."""
         reasons = self.prior.reasons(passages, row, code_positions)
         if not self.examples:
             return reasons
-        sims = self._examples.mixed(self.context_weight) @ passages.mixed(self.context_weight)[row]
+        if similarities is None:
+            similarities = self._example_similarities(passages)
+        sims = similarities[row]
         for i, position in enumerate(code_positions):
             own = np.flatnonzero(self._labels == position)
             if len(own):

@@ -8,7 +8,7 @@ from ui.i18n import t
 from ui.session import current_session
 from ui.suggestions import coding_version, service
 from ui.state import language, open_project, require
-from ui.text import shorten
+from ui.text import md_escape, shorten
 
 INVIVO_PARENT = "INVIVO"
 SHOWN_PER_GROUP = 3
@@ -168,7 +168,8 @@ def _proposal(proposal, start: int, end: int, quote: str, model_id: str | None) 
     name = code_by_id.get(proposal.code, {"name": proposal.code})["name"]
     with st.container(border=True):
         st.text(f"{name} · {proposal.score:.0%}")
-        st.caption(t(f"reason_{proposal.reason.kind}", lang, text=shorten(proposal.reason.text, 140)))
+        # The reason quotes a coded passage or an anchor: user text, never Markdown.
+        st.caption(md_escape(t(f"reason_{proposal.reason.kind}", lang, text=shorten(proposal.reason.text, 140))))
         accept, reject = st.columns(2)
         if accept.button(t("accept", lang), key=f"accept_{proposal.code}", type="primary"):
             try:
