@@ -38,3 +38,10 @@ def test_every_string_the_interface_asks_for_exists():
     assert missing == []
     for prefix in FAMILIES.findall(source):
         assert any(k.startswith(prefix) for k in strings("de")), prefix
+
+
+def test_confidences_read_as_whole_percent_and_never_as_certainty():
+    from ui.text import percent
+
+    assert [percent(s) for s in (0.0, 0.004, 0.006, 0.5, 0.994, 0.995, 1.0)] == [
+        "< 1 %", "< 1 %", "1 %", "50 %", "99 %", "> 99 %", "> 99 %"]

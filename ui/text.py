@@ -17,3 +17,16 @@ def shorten(text: str, limit: int = 160) -> str:
     if len(text) <= limit:
         return text
     return text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def percent(score: float) -> str:
+    """A suggestion's confidence as people read it: whole percent, never a flat 0 % or 100 %.
+
+    A calibrated score of 1.0 only says that every such suggestion in the team's past codings was
+    right; showing "100 %" would promise more than that.
+    """
+    if score >= 0.995:
+        return "> 99 %"
+    if score < 0.005:
+        return "< 1 %"
+    return f"{score * 100:.0f} %"

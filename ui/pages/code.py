@@ -8,10 +8,11 @@ from ui.i18n import t
 from ui.session import current_session
 from ui.suggestions import coding_version, service
 from ui.state import language, open_project, require
-from ui.text import md_escape, shorten
+from ui.text import md_escape, percent, shorten
 
 INVIVO_PARENT = "INVIVO"
 SHOWN_PER_GROUP = 3
+MIN_SHOWN = 0.05  # suggestions below this confidence are not shown, except a group's best
 lang = language()
 project = open_project()
 session = current_session(project)
@@ -132,7 +133,8 @@ def _preparing(svc) -> None:
     if svc.error:
         st.warning(t("suggestions_failed", lang, error=svc.error))
     else:
-        st.progress(done / total if total else 0.0, text=t("suggestions_preparing", lang, done=done, total=total))
+        text = t("suggestions_preparing", lang, done=done, total=total) if total else t("suggestions_starting", lang)
+        st.progress(done / total if total else 0.0, text=text)
 
 
 def _suggestions(selection, already: list[str]) -> None:
@@ -150,7 +152,9 @@ def _suggestions(selection, already: list[str]) -> None:
     hidden = project.rejected_codes(document["id"], start, end) | set(already)
     model_id = svc.model_id
     for group, proposals in svc.suggest(quote, SHOWN_PER_GROUP + len(hidden)) or []:
-        shown = [p for p in proposals if p.code not in hidden][:shown_per_group(group)]
+        candidates = [p for p in proposals if p.code not in hidden]
+        # A code with almost no chance is noise beside the others; the best one is always shown.
+        shown = [p for i, p in enumerate(candidates) if i == 0 or p.score >= MIN_SHOWN][:shown_per_group(group)]
         if not shown:
             continue
         if group.parent is not None:
@@ -167,7 +171,7 @@ def shown_per_group(group) -> int:
 def _proposal(proposal, start: int, end: int, quote: str, model_id: str | None) -> None:
     name = code_by_id.get(proposal.code, {"name": proposal.code})["name"]
     with st.container(border=True):
-        st.text(f"{name} · {proposal.score:.0%}")
+        st.text(f"{name} · {percent(proposal.score)}")
         # The reason quotes a coded passage or an anchor: user text, never Markdown.
         st.caption(md_escape(t(f"reason_{proposal.reason.kind}", lang, text=shorten(proposal.reason.text, 140))))
         accept, reject = st.columns(2)

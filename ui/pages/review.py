@@ -8,7 +8,7 @@ from ui.i18n import t
 from ui.session import current_session
 from ui.state import language, open_project
 from ui.suggestions import coding_version, corpus_version, service
-from ui.text import md_escape, shorten
+from ui.text import md_escape, percent, shorten
 
 DEFAULT_THRESHOLD = 60  # percent
 SHOWN = 100  # items listed at once: each is a few widgets, and a reviewer works through a list top down
@@ -38,7 +38,7 @@ def _status(drawn: tuple[bool, str]) -> None:
             st.warning(t("suggestions_failed", lang, error=svc.error))
         else:
             done, total = svc.progress
-            text = t("suggestions_preparing", lang, done=done, total=total) if total else t("review_preparing", lang)
+            text = t("suggestions_preparing", lang, done=done, total=total) if total else t("suggestions_starting", lang)
             st.progress(done / total if total else 0.0, text=text)
     if embedding.state == "running":
         st.progress(embedding.fraction, text=t("review_embedding", lang, done=embedding.done, total=embedding.total)
@@ -148,6 +148,6 @@ with st.form("review_form", border=False):
             tick.checkbox(t("review_pick", lang, n=number), key=_tick_key(item), label_visibility="collapsed")
             swatch.markdown(f'<span style="color:{colors.get(item.code, "#BAB0AC")};font-size:1.6em;'
                             'line-height:1.1">&#9632;</span>', unsafe_allow_html=True)
-            body.text(f"{names.get(item.code, item.code)} · {item.score * 100:.0f} % · {item.document}\n{item.text}")
+            body.text(f"{names.get(item.code, item.code)} · {percent(item.score)} · {item.document}\n{item.text}")
             body.caption(md_escape(t(f"reason_{item.suggestion.reason.kind}", lang,
                                      text=shorten(item.suggestion.reason.text, 160))))
