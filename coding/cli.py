@@ -56,7 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     suggest.add_argument("--reasons", action="store_true",
                          help="add each suggestion's reason (closest coded example, anchor or definition)")
 
-    evaluate = commands.add_parser("eval", help="measure code suggestions on gold-coded data (cross-validation)")
+    themes = commands.add_parser("themes", help="cluster coded segments into cross-stakeholder themes: "
+                                 "JSON lines in (stdin), one JSON object out")
+    themes.add_argument("--n-themes", default="auto", metavar="N|auto",
+                        help="how many themes: a number, auto (default), or finer/coarser than auto")
+    themes.add_argument("--seed", type=int, default=0, help="seed of the randomised steps (default 0)")
+    _theme_options(themes)
+
+    evaluate = commands.add_parser("eval", help="measure code suggestions or themes on gold-coded data")
     targets = evaluate.add_subparsers(dest="target", required=True, metavar="TARGET")
     ev = targets.add_parser("suggest", help="cross-validate code suggestions and print accuracy, macro-F1, top-k")
     ev.add_argument("--data", required=True, metavar="CSV_OR_JSONL", help="gold-coded passages (.csv or .jsonl)")
@@ -73,7 +80,25 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--seed", type=int, default=0, help="seed of the fold split (default 0)")
     ev.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     _suggest_options(ev)
+    et = targets.add_parser("themes", help="cluster gold-labelled passages and print ARI and NMI against the labels")
+    et.add_argument("--data", required=True, metavar="CSV_OR_JSONL", help="gold-labelled passages (.csv or .jsonl)")
+    et.add_argument("--label", required=True, metavar="FIELD",
+                    help="field with the gold label, or a pattern of one-hot columns such as 'level2_*'")
+    et.add_argument("--group-by", metavar="FIELD", help="also cluster each group of this field on its own")
+    et.add_argument("--text", default="text", metavar="FIELD[,FIELD]",
+                    help="field(s) with the passage, joined with '. ' (default text; e.g. title,text)")
+    et.add_argument("--n-themes", default="auto", metavar="N|auto", help="the engine's number of themes (default auto)")
+    et.add_argument("--seed", type=int, default=0, help="seed of the randomised steps (default 0)")
+    et.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    _theme_options(et)
     return parser
+
+
+def _theme_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--embedder", metavar="NAME", help="e5, e5-engine, use, st:MODEL_OR_FOLDER or hashing "
+                        "(default: $CODEWERK_EMBEDDER, else e5)")
+    parser.add_argument("--cache", action="store_true",
+                        help="keep the vectors in the project's vector cache (--project), so no text is embedded twice")
 
 
 def _suggest_options(parser: argparse.ArgumentParser) -> None:
@@ -280,8 +305,56 @@ def _suggest(args: argparse.Namespace, passages: list[dict], suggester) -> int:
     return 0
 
 
+def _n_themes(value: str) -> int | str:
+    from coding.themes import AUTO, COARSER, FINER
+
+    value = value.strip().lower()
+    if value in (AUTO, FINER, COARSER):
+        return value
+    if value.isdigit() and int(value) >= 1:
+        return int(value)
+    raise InputError("--n-themes", f"must be a number of at least 1, auto, finer or coarser, not {value!r}")
+
+
+def cmd_themes(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from coding.suggest.data import read_stdin_lines
+    from coding.themes import find_themes
+    from coding.themes.data import read_segments
+
+    n_themes = _n_themes(args.n_themes)
+    # Every line is read and checked before anything is embedded or written.
+    segments = read_segments(read_stdin_lines(), "<stdin>")
+    if segments:
+        with _suggest_embedder(args) as embedder:
+            vectors = embedder.embed([s.text for s in segments])
+            model_id = embedder.model_id
+    else:
+        vectors, model_id = np.zeros((0, 1)), None
+    run = find_themes(segments, vectors, n_themes=n_themes, seed=args.seed, embedder=model_id)
+    _utf8_stdout()
+    sys.stdout.write(json.dumps(run.as_dict(), ensure_ascii=False, indent=1) + "\n")
+    return 0
+
+
+def _eval_themes(args: argparse.Namespace) -> int:
+    from coding.themes.evaluate import evaluate_themes, format_report
+
+    n_themes = _n_themes(args.n_themes)
+    with _suggest_embedder(args) as embedder:
+        report = evaluate_themes(args.data, embedder=embedder, label=args.label, group_by=args.group_by,
+                                 text=args.text, n_themes=n_themes, seed=args.seed)
+    _utf8_stdout()
+    print(json.dumps(report, ensure_ascii=False, indent=1) if args.json else format_report(report))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from coding.suggest.evaluate import evaluate_suggestions, format_metrics, format_reliability
+
+    if args.target == "themes":
+        return _eval_themes(args)
 
     with _suggest_embedder(args) as embedder:
         report = evaluate_suggestions(args.data, codebook=args.codebook, embedder=embedder, text=args.text,
@@ -299,7 +372,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "import": cmd_import, "documents": cmd_documents, "turns": cmd_turns,
-            "codebook": cmd_codebook, "suggest": cmd_suggest, "eval": cmd_eval}
+            "codebook": cmd_codebook, "suggest": cmd_suggest, "themes": cmd_themes, "eval": cmd_eval}
 
 
 if __name__ == "__main__":
