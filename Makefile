@@ -31,8 +31,14 @@ chromium:
 test: $(VENV)/.installed-test chromium
 	$(PY) -m pytest
 
+# Every benchmark, each writing its section of BENCHMARKS.md (about 1.5 hours on 2 cores with nothing
+# cached: the suggestion and embedding benchmarks embed thousands of texts with the default model).
 bench: $(VENV)/.installed-test
 	$(PY) bench/import_speed.py
+	$(PY) bench/ui_speed.py
+	$(PY) bench/embed_speed.py
+	$(PY) bench/suggest_quality.py
+	$(PY) bench/themes_quality.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
