@@ -33,6 +33,8 @@ else:
         st.Page("ui/pages/retrieve.py", title=t("retrieve", lang), icon=":material/manage_search:"),
         *([st.Page("ui/pages/review.py", title=t("review", lang), icon=":material/fact_check:")]
           if can(session.role, "code") else []),
+        *([st.Page("ui/pages/themes.py", title=t("themes", lang), icon=":material/bubble_chart:")]
+          if can(session.role, "edit_codebook") else []),
         st.Page("ui/pages/account.py", title=t("users" if can(session.role, "manage_users") else "account", lang),
                 icon=":material/person:"),
     ]

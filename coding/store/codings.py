@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from coding.errors import StoreError
 
-ORIGINS = ("human", "suggestion", "imported")
+ORIGINS = ("human", "suggestion", "imported", "theme")
 from coding.store.database import now, write_transaction
 
 if TYPE_CHECKING:

@@ -83,11 +83,33 @@ def _suggestion_feedback(db: sqlite_utils.Database) -> None:
     db["suggestion_feedback"].create_index(["document_id", "start", "end"])
 
 
+def _themes(db: sqlite_utils.Database) -> None:
+    """Theme runs (what made them, their passages and feature rows) and their append-only revisions."""
+    db["theme_runs"].create({
+        "id": int, "name": str, "created_at": str, "created_by": str, "selection": str, "embedder": str,
+        "seed": int, "steps": str, "segments": str, "features": bytes, "feature_rows": int, "feature_dims": int,
+    }, pk="id", not_null={"name", "created_at", "created_by", "segments", "features"},
+        foreign_keys=[("created_by", "users", "name")])
+    db["theme_revisions"].create({
+        "id": int, "run_id": int, "number": int, "action": str, "details": str, "state": str, "undo_to": int,
+        "user": str, "at": str,
+    }, pk="id", not_null={"run_id", "number", "action", "state", "user", "at"},
+        foreign_keys=[("run_id", "theme_runs", "id"), ("user", "users", "name")])
+    # One revision per number and run: two leads appending at once cannot both write revision n.
+    db["theme_revisions"].create_index(["run_id", "number"], unique=True)
+    # Revisions are history: like the event log, the database refuses edits and deletions.
+    db.execute("CREATE TRIGGER theme_revisions_no_update BEFORE UPDATE ON theme_revisions "
+               "BEGIN SELECT RAISE(ABORT, 'theme revisions are append-only'); END")
+    db.execute("CREATE TRIGGER theme_revisions_no_delete BEFORE DELETE ON theme_revisions "
+               "BEGIN SELECT RAISE(ABORT, 'theme revisions are append-only'); END")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
     ("0002_accounts_and_code_history", _accounts_and_code_history),
     ("0003_vectors", _vectors),
     ("0004_suggestion_feedback", _suggestion_feedback),
+    ("0005_themes", _themes),
 ]
 
 

@@ -18,6 +18,7 @@ from coding.store.database import connect, now, write_transaction
 from coding.store.migrations import migrate
 from coding.store.retrieval import RetrievalMixin
 from coding.store.suggestions import SuggestionsMixin
+from coding.store.themes import ThemesMixin
 from coding.store.vectors import VectorsMixin
 from coding.transcripts.model import Segment, Transcript
 
@@ -36,7 +37,8 @@ class NewDocument:
     size_bytes: int = 0
 
 
-class Project(CodingsMixin, CodebookEditMixin, RetrievalMixin, AccountsMixin, VectorsMixin, SuggestionsMixin):
+class Project(CodingsMixin, CodebookEditMixin, RetrievalMixin, AccountsMixin, VectorsMixin, SuggestionsMixin,
+              ThemesMixin):
     """The project database: documents, turns, segments, attributes, codes, codings, events, users."""
 
     def __init__(self, path: str | Path, *, create: bool = False) -> None:
