@@ -3,6 +3,7 @@ import pandas as pd
 import streamlit as st
 
 from coding.timefmt import clock
+from ui.heatmap import heatmap
 from ui.i18n import t
 from ui.state import language, open_project
 
@@ -31,20 +32,11 @@ if group_key:
     values = [[row[key].get(g, 0) for g in groups] for row in matrix["rows"]]
     frame = pd.DataFrame(values, columns=[f"{g} ({matrix['sizes'][g]})" for g in groups],
                          index=[labels.get(row["code_id"], row["code_id"]) for row in matrix["rows"]])
-    top = max([max(v) for v in values if v] + [1e-9])
-
-    def heat(value: float) -> str:
-        alpha = 0.08 + 0.8 * (value / top) if value else 0
-        return f"background-color: rgba(31, 119, 180, {alpha:.2f})"
-
-    styled = frame.style.map(heat).format("{:.0%}" if measure == "share" else "{:d}")
-    picked = st.dataframe(styled, width="stretch", on_select="rerun", selection_mode="single-cell",
-                          key="matrix_table", height=min(600, 38 + 35 * len(frame)))
-    cells = picked.selection.get("cells", []) if picked else []
-    if cells:
-        row_index, column = cells[0]
+    cell = heatmap(frame, key="matrix_table", number_format="{:.0%}" if measure == "share" else "{:d}")
+    if cell:
+        row_index, column_index = cell
         st.session_state["retrieve_codes"] = [matrix["rows"][row_index]["code_id"]]
-        st.session_state["retrieve_filter"] = {group_key: [groups[list(frame.columns).index(column)]]}
+        st.session_state["retrieve_filter"] = {group_key: [groups[column_index]]}
 
 # -- filters -----------------------------------------------------------------------------------------
 st.subheader(t("coded_segments", lang))
