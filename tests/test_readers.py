@@ -11,7 +11,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from coding import read_transcript
@@ -509,6 +509,13 @@ def _hms(tenths: int) -> str:
     encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
 )
 def test_any_f4_transcript_round_trips(tmp_path_factory, turns, header, separator, newline, encoding):
+    from coding.transcripts.labels import name_shaped
+
+    # `Befragte: Straße Straße` followed by another speaker is an f4 header line naming the respondent
+    # (as `Befragte: Frau Okafor` is); a person reads it so too, so it is no turn to expect.
+    label, paragraphs, stamp = turns[0]
+    assume(not (len(turns) > 1 and len(label) > 2 and len(paragraphs) == 1 and stamp is None
+                and name_shaped(paragraphs[0])))
     lines, expected = [], []
     if header:
         lines += ["Interview K99 Teststadt", "Datum: 01.02.2026", ""]
