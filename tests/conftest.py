@@ -59,3 +59,23 @@ def f4_file(tmp_path) -> Path:
     path = tmp_path / "T01.txt"
     path.write_text(F4_INTERVIEW, encoding="utf-8")
     return path
+
+
+def open_app(path: Path, role: str | None, page: str | None = None, *, password: str, language: str = "de",
+             timeout: float = 60):
+    """The app as `role` sees it (logged in with `password`; None: logged out), on `page` if given."""
+    from streamlit.testing.v1 import AppTest
+
+    from coding import auth
+    from coding.store import Project
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    at.session_state["project_path"] = str(path)
+    at.session_state["language"] = language
+    if role:
+        with Project(path) as project:
+            at.session_state["session"] = auth.login(project, role, password)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at

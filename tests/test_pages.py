@@ -10,6 +10,7 @@ from coding import auth
 from coding.codebook import Code, Codebook
 from coding.importing import import_paths
 from coding.store import Project
+from tests.conftest import open_app
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["ui/pages/code.py", "ui/pages/documents.py", "ui/pages/codebook.py", "ui/pages/retrieve.py",
@@ -42,16 +43,7 @@ def team(tmp_path_factory, request):
 
 
 def _run(path: Path, role: str | None, page: str | None = None, language: str = "de") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["project_path"] = str(path)
-    at.session_state["language"] = language
-    if role:
-        with Project(path) as project:
-            at.session_state["session"] = auth.login(project, role, PASSWORD)
-    at.run()
-    if page:
-        at.switch_page(page).run()
-    return at
+    return open_app(path, role, page, password=PASSWORD, language=language)
 
 
 @pytest.mark.parametrize("role", auth.ROLES)

@@ -16,6 +16,7 @@ from coding.store import Project
 from coding.suggest.base import SuggestError
 from coding.suggest.from_project import project_suggester
 from coding.suggest.review import accept_all, reject_all, review_queue
+from tests.conftest import open_app
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "ein-langes-passwort"
@@ -266,13 +267,7 @@ def team(tmp_path_factory):
 
 
 def _page(path: Path, role: str, language: str = "de") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    at.session_state["project_path"] = str(path)
-    at.session_state["language"] = language
-    with Project(path) as project:
-        at.session_state["session"] = auth.login(project, role, PASSWORD)
-    at.run()
-    return at.switch_page("ui/pages/review.py").run()
+    return open_app(path, role, "ui/pages/review.py", password=PASSWORD, language=language)
 
 
 def _until(at: AppTest, ready, seconds: float = 60) -> AppTest:

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from coding import auth
 from coding.store import Project
 from ui.i18n import t
+from tests.conftest import open_app
 from tests.test_theme_store import PASSWORD, make_theme_project
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,13 +22,7 @@ def team(tmp_path):
 
 
 def _run(path: Path, role: str, language: str = "de") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.session_state["project_path"] = str(path)
-    at.session_state["language"] = language
-    with Project(path) as project:
-        at.session_state["session"] = auth.login(project, role, PASSWORD)
-    at.run()
-    return at.switch_page(PAGE).run()
+    return open_app(path, role, PAGE, password=PASSWORD, language=language, timeout=120)
 
 
 def _button(at: AppTest, label: str, key_prefix: str = ""):
