@@ -60,7 +60,7 @@ def test_the_same_input_and_seed_give_the_same_run():
     one, two = find_themes(segments, vectors, seed=3), find_themes(segments, vectors, seed=3)
     assert json.dumps(one.as_dict()) == json.dumps(two.as_dict())
     assert one.params["seed"] == 3 and [s.name for s in one.steps] == [
-        "reduce.pca.v1", "lexical.lemma_lsa.v1", "cluster.agglomerative.v1", "label.ctfidf_lemmas.v1",
+        "reduce.pca.v1", "lexical.lemma_lsa.v1", "cluster.agglomerative.v1", "label.ctfidf_lemmas.v2",
         "represent.central_groups.v1"]
 
 
@@ -128,8 +128,9 @@ def test_keywords_come_from_the_themes_own_texts_and_hold_no_stop_words():
         assert not any(k.lower() in stop for k in theme.keywords)  # no "die", "und", "ähm", "also"
         assert {k.lower() for k in theme.keywords[:4]} == topic  # the theme's own words lead
         assert theme.keywords[0][0].isupper()  # German nouns keep their capital
-        # The title is the most central passage (shortened), which is also the first quote.
-        assert by_id[theme.representatives[0]].text.startswith(theme.label.rstrip(" …"))
+        # The title is the most central passage (shortened, its spoken opener dropped), which is also
+        # the first quote.
+        assert theme.label.rstrip(" …")[1:] in by_id[theme.representatives[0]].text
 
 
 def test_representative_quotes_cover_several_stakeholder_groups():
@@ -344,3 +345,15 @@ def test_cli_eval_themes_names_a_missing_field(capsys, tmp_path):
     code = main(["eval", "themes", "--data", str(data), "--label", "challenge", "--embedder", "hashing"])
     _, err = capsys.readouterr()
     assert code == 1 and "gold.jsonl: has no field 'challenge'" in err
+
+
+def test_a_draft_title_drops_the_spoken_openers_of_its_passage():
+    from coding.themes import CTfidfLabeller
+
+    title = CTfidfLabeller().title
+    texts = ["Aber die Vorbereitungsklasse ist voll.", "Und dann, Stichwort Projektende: Im Herbst ist Schluss.",
+             "Da haben wir klassisch eine Lücke.", "Ehrlich gesagt, ähm, das Jobcenter sieht die Leute nicht.",
+             "Also."]
+    assert [title(texts, [i]) for i in range(len(texts))] == [
+        "Die Vorbereitungsklasse ist voll.", "Projektende: Im Herbst ist Schluss.",
+        "Da haben wir klassisch eine Lücke.", "Das Jobcenter sieht die Leute nicht.", "Also."]

@@ -1,6 +1,6 @@
 """Words and quotes for a theme: keywords by class-based TF-IDF, a draft title, representative quotes.
 
-`CTfidfLabeller` (label.ctfidf_lemmas.v1) treats each theme's segments as one document and scores
+`CTfidfLabeller` (label.ctfidf_lemmas.v2) treats each theme's segments as one document and scores
 every content lemma by its frequency in the theme times log(1 + average theme length / its frequency
 over all themes): a word that many themes use scores low, a word this theme uses often scores high
 (the c-TF-IDF of BERTopic). Lemmas come from `coding.suggest.features.ANALYZER`, stop words and
@@ -26,6 +26,13 @@ from coding.themes.features import content_lemmas
 from coding.themes.model import Segment
 
 TITLE_CHARS = 90
+# Spoken openers that start many answers and say nothing about the theme ("Also, …", "Und dann,
+# Stichwort …", "Ehrlich gesagt …"); a draft title drops them. Words that can open a real statement
+# ("Da haben wir …", "So läuft das") are not among them.
+_OPENER = re.compile(
+    r"^(?:(?:also|ja|na ja|naja|tja|und dann|und|aber|ehrlich gesagt|ich sag mal|ich meine|wie gesagt|"
+    r"sagen wir mal|genau|gut|okay|ok|äh|ähm|öhm|hm+|erstens|zweitens|drittens|stichwort)\b[\s,:;.!?–-]*)+",
+    re.IGNORECASE)
 _SURFACE = re.compile(r"[^\W\d_][\w-]*", re.UNICODE)
 
 
@@ -62,7 +69,7 @@ class CTfidfLabeller:
     of any score: a blank German pipeline has no part-of-speech tagger, German capitals are one.
     """
 
-    name = "label.ctfidf_lemmas.v1"
+    name = "label.ctfidf_lemmas.v2"
 
     def __init__(self, top: int = 8, min_members: int = 2, title_chars: int = TITLE_CHARS,
                  nouns_first: bool = True) -> None:
@@ -100,7 +107,13 @@ class CTfidfLabeller:
         return out
 
     def title(self, texts: Sequence[str], central: Sequence[int]) -> str:
-        return shorten(texts[central[0]], self.title_chars) if len(central) else ""
+        if not len(central):
+            return ""
+        text = texts[central[0]].strip()
+        rest = _OPENER.sub("", text)
+        if rest and rest != text:  # "Aber die Vorbereitungsklasse ist voll" -> "Die Vorbereitungsklasse ist voll"
+            text = rest[0].upper() + rest[1:]
+        return shorten(text, self.title_chars)
 
 
 class SurfaceForms:
