@@ -263,7 +263,9 @@ for theme in ordered:
                                  args=(project.accept_theme, run_id, base, tid, user),
                                  kwargs={"done": "themes_accepted"}, help=t("themes_accept_help", lang))
             others = [th["id"] for th in active if th["id"] != tid]
-            if others:
+            # The passage table is built only on request: with thousands of passages, a table in every
+            # card would be sent to the browser on every click.
+            if others and st.toggle(t("themes_show_members", lang, n=theme["size"]), key=f"show_members_{tid}"):
                 members = theme["members"]
                 table_key, target_key = f"members_{run_id}_{base}_{tid}", f"move_to_{run_id}_{base}_{tid}"
                 st.dataframe(pd.DataFrame({
