@@ -268,7 +268,8 @@ def _row(name: str, values: list[dict]) -> str:
 
 def report(project: dict, results: dict, command: str, runs: int, direct: dict[str, list[float]]) -> str:
     themes = [th for th in project["themes"] if th["status"] == "active"]
-    worst = max(v.get("total", v["wall"]) for values in results.values() for v in values)
+    # The target is the redraw after an action; opening the page (first row) is reported beside it.
+    worst = max(v.get("total", v["wall"]) for action, values in results.items() if action != "open" for v in values)
     verdict = "met" if worst < 2 else "**missed**"
     table = "\n".join(_row(name, values) for name, values in results.items())
     server = statistics.median(v["until_last_message"] for k in ("rename", "merge", "undo") for v in results[k])
@@ -292,7 +293,7 @@ Playwright's polling); "server" is click → last WebSocket message (script run 
 |---|---|---|---|---|---|---|
 {table}
 
-Target: < 2 s to redraw after an action — {verdict} (worst {worst:.2f} s). Median split over rename, merge and
+Target: < 2 s to redraw after an action — {verdict} (worst action {worst:.2f} s). Median split over rename, merge and
 undo: {server:.2f} s until the last message, {browser:.2f} s after it; dominant: {dominant}.
 
 The store calls behind the buttons, timed in this process without Streamlit ({runs} times each; median / max s):

@@ -41,13 +41,16 @@ class LemmaAnalyzer:
         self._cache: dict[str, str] = {}
 
     def __call__(self, texts: Sequence[str]) -> list[str]:
-        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
+        # Threads share the cache (the app warms it in the background): read it once, never after a clear.
+        found = {t: self._cache.get(t) for t in texts}
+        todo = [t for t, lemmas in found.items() if lemmas is None]
         if todo:
             if len(self._cache) + len(todo) > _CACHE_LIMIT:
                 self._cache.clear()
             for text, doc in zip(todo, _nlp().pipe(todo, batch_size=256)):
-                self._cache[text] = " ".join(_lemma(token) for token in doc if not (token.is_punct or token.is_space))
-        return [self._cache[t] for t in texts]
+                found[text] = " ".join(_lemma(token) for token in doc if not (token.is_punct or token.is_space))
+                self._cache[text] = found[text]
+        return [found[t] for t in texts]
 
 
 def _lemma(token) -> str:

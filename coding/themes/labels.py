@@ -13,6 +13,7 @@ words, not the municipality three times.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 from collections import Counter
@@ -93,7 +94,7 @@ class CTfidfLabeller:
             overall.update(c)
         lengths = [sum(c.values()) for c in counts]
         mean_length = (sum(lengths) / len(lengths)) if lengths else 0.0
-        forms = SurfaceForms(texts)
+        forms = SurfaceForms.of(texts)
         out = []
         for rows, c, s, length in zip(themes, counts, spread, lengths):
             need = min(self.min_members, max(1, len(rows) // 2))
@@ -133,8 +134,20 @@ class SurfaceForms:
         self.words = sorted(set(capital) | set(lower))
         self.capital, self.lower = capital, lower
 
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> SurfaceForms:
+        """The forms of these texts, kept for the last few text sets: every revision of a run (merge,
+        split, move) labels the same passages again."""
+        return _surface_forms(tuple(texts))
+
     def is_noun(self, lemma: str) -> bool:
         """Whether the words that start like the lemma are mostly capitalised inside sentences."""
+        known = self.__dict__.setdefault("_nouns", {})
+        if lemma not in known:
+            known[lemma] = self._is_noun(lemma)
+        return known[lemma]
+
+    def _is_noun(self, lemma: str) -> bool:
         stem = lemma[:max(3, len(lemma) - 2)]
         start = bisect.bisect_left(self.words, stem)
         capital = lower = 0
@@ -147,6 +160,11 @@ class SurfaceForms:
     def display(self, lemma: str) -> str:
         """The lemma as the texts write it: capitalised for a noun, else lower case."""
         return lemma[:1].upper() + lemma[1:] if self.is_noun(lemma) else lemma
+
+
+@functools.lru_cache(maxsize=4)
+def _surface_forms(texts: tuple[str, ...]) -> SurfaceForms:
+    return SurfaceForms(texts)
 
 
 class CentralQuotes:

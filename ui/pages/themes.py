@@ -4,6 +4,8 @@ Every action goes through the store with the revision the page showed, so a chan
 meanwhile is reported instead of overwritten. Actions run as button callbacks: they see the revision
 of the page the lead clicked on, not the one the rerun would load.
 """
+import threading
+
 import pandas as pd
 import streamlit as st
 
@@ -11,6 +13,7 @@ from coding.embed import get_embedder
 from coding.errors import CodewerkError
 from coding.store.themes import ACCEPTED, ACTIVE, DISCARDED, ThemeConflict
 from coding.themes import AUTO
+from coding.themes.features import content_lemmas
 from coding.themes.from_project import (STAKEHOLDER, load_run, merge_themes, move_segments, projection,
                                         split_theme, start_run)
 from ui.colors import PALETTE
@@ -41,6 +44,10 @@ def _stored(path: str, run_id: int) -> dict:
     with Project(path) as p:
         stored = p.theme_run(run_id)
     stored["points"] = projection(stored["features"])
+    # Relabelling after a merge, split or move lemmatises every passage; do that once now, in the
+    # background, so that the lead's first action does not wait for it.
+    texts = [passage["text"] for passage in stored["segments"]]
+    threading.Thread(target=content_lemmas, args=(texts,), daemon=True, name="codewerk-theme-lemmas").start()
     return stored
 
 
