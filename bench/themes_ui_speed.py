@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.magdeburg import load_sessions, write_session  # noqa: E402
 from bench.report import machine, write_section  # noqa: E402
+from bench.ui_speed import INSTRUMENT  # noqa: E402  (clicks and WebSocket messages, timed in the page)
 from coding import auth  # noqa: E402
 from coding.codebook import Code, Codebook  # noqa: E402
 from coding.embed import HashingEmbedder  # noqa: E402
@@ -55,21 +56,6 @@ CODES = [("Wohnen", "#4E79A7"), ("Verkehr", "#F28E2B"), ("Finanzen", "#E15759"),
          ("Umwelt", "#59A14F"), ("Kultur", "#EDC948")]
 SCREENSHOT = e2e.ARTIFACTS / "themes_5000.png"
 
-INSTRUMENT = """
-window.__clicks = [];
-window.__messages = [];
-window.addEventListener("pointerdown", () => window.__clicks.push(performance.now()), true);
-const NativeWebSocket = window.WebSocket;
-window.WebSocket = class extends NativeWebSocket {
-  constructor(...args) {
-    super(...args);
-    this.addEventListener("message", (event) => {
-      const d = event.data;
-      window.__messages.push([performance.now(), d.byteLength ?? d.size ?? d.length ?? 0]);
-    });
-  }
-};
-"""
 
 # Page ready: the script run has ended, the map holds a canvas/SVG, and `texts` are all on the page.
 READY = """
