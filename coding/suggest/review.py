@@ -109,6 +109,22 @@ def review_queue(project: Project, suggester: GroupSuggester, document_ids: Iter
     return items
 
 
+def accept_suggestion(project: Project, document_id: int, start: int, end: int, code: str, user: str,
+                      model_id: str | None, score: float, quote: str | None = None) -> int:
+    """Code a passage with a suggested code (origin "suggestion", with the model id) and record the
+    acceptance; returns the coding's id. The store refuses a coding `user` already has."""
+    coding_id = project.add_coding(document_id, start, end, code, user, quote=quote, origin="suggestion",
+                                   model_id=model_id)
+    project.record_suggestion(document_id, start, end, code, user, "accepted", model_id, score)
+    return coding_id
+
+
+def reject_suggestion(project: Project, document_id: int, start: int, end: int, code: str, user: str,
+                      model_id: str | None, score: float) -> None:
+    """Record that `user` rejected a suggested code for a passage; it is not offered there again."""
+    project.record_suggestion(document_id, start, end, code, user, "rejected", model_id, score)
+
+
 def accept_all(project: Project, items: Iterable[ReviewItem], user: str, model_id: str) -> int:
     """Code each item's segment with its suggested code as `user` and record the acceptance; return how
     many codings were made.
@@ -125,16 +141,14 @@ def accept_all(project: Project, items: Iterable[ReviewItem], user: str, model_i
         if key in have:
             continue
         try:
-            project.add_coding(item.document_id, item.start, item.end, item.code, user, quote=item.text,
-                               origin="suggestion", model_id=model_id)
+            accept_suggestion(project, item.document_id, item.start, item.end, item.code, user, model_id,
+                              item.score, quote=item.text)
         except StoreError:
             if key not in _codings_of(project, user, {item.document_id}):
                 raise
             have.add(key)  # the same coding was stored meanwhile (another tab, a double click)
             continue
         have.add(key)
-        project.record_suggestion(item.document_id, item.start, item.end, item.code, user, "accepted",
-                                  model_id, item.score)
         made += 1
     return made
 
@@ -146,8 +160,7 @@ def reject_all(project: Project, items: Iterable[ReviewItem], user: str, model_i
     for item in items:
         if item.code in project.rejected_codes(item.document_id, item.start, item.end):
             continue
-        project.record_suggestion(item.document_id, item.start, item.end, item.code, user, "rejected",
-                                  model_id, item.score)
+        reject_suggestion(project, item.document_id, item.start, item.end, item.code, user, model_id, item.score)
         made += 1
     return made
 

@@ -3,6 +3,7 @@ import streamlit as st
 
 from coding.codebook import Code
 from coding.errors import CodewerkError
+from coding.suggest.review import accept_suggestion, reject_suggestion
 from ui.components.transcript import transcript_view
 from ui.i18n import t
 from ui.session import current_session
@@ -177,17 +178,14 @@ def _proposal(proposal, start: int, end: int, quote: str, model_id: str | None) 
         accept, reject = st.columns(2)
         if accept.button(t("accept", lang), key=f"accept_{proposal.code}", type="primary"):
             try:
-                project.add_coding(document["id"], start, end, proposal.code, session.user, quote=quote,
-                                   origin="suggestion", model_id=model_id)
+                accept_suggestion(project, document["id"], start, end, proposal.code, session.user, model_id,
+                                  proposal.score, quote=quote)
             except CodewerkError as e:
                 st.session_state["code_error"] = str(e)
-            else:
-                project.record_suggestion(document["id"], start, end, proposal.code, session.user, "accepted",
-                                          model_id, proposal.score)
             st.rerun()
         if reject.button(t("reject", lang), key=f"reject_{proposal.code}"):
-            project.record_suggestion(document["id"], start, end, proposal.code, session.user, "rejected",
-                                      model_id, proposal.score)
+            reject_suggestion(project, document["id"], start, end, proposal.code, session.user, model_id,
+                              proposal.score)
             st.rerun()
 
 
