@@ -4,7 +4,7 @@ PY      := $(VENV)/bin/python
 PROJECT ?= data/demo.db
 PORT    ?= 8501
 
-.PHONY: run test bench clean chromium
+.PHONY: run test bench clean chromium office
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -28,7 +28,12 @@ run: $(VENV)/.installed
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: $(VENV)/.installed-test chromium
+# The export tests open the Word synthesis in LibreOffice and render its pages (poppler's pdftoppm).
+office:
+	@command -v soffice >/dev/null && command -v pdftoppm >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-writer-nogui poppler-utils; }
+
+test: $(VENV)/.installed-test chromium office
 	$(PY) -m pytest
 
 # Every benchmark, each writing its section of BENCHMARKS.md (about 1.5 hours on 2 cores with nothing
