@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from coding import auth
@@ -12,6 +13,7 @@ from coding.embed import HashingEmbedder
 from coding.importing import import_paths
 from coding.store import MIGRATIONS, Project, migrate
 from coding.store.database import connect
+from coding.errors import StoreError
 from coding.store.themes import ThemeConflict, ThemeLocked
 from coding.themes.from_project import (coded_passages, load_run, merge_themes, move_segments, projection,
                                         split_theme, start_run, theme_segments)
@@ -279,6 +281,30 @@ def test_a_run_reloads_as_the_engine_left_it(themed):
     points = projection(stored.run.features)
     assert points.shape == (36, 2) and abs(points).sum() > 0
     assert (projection(stored.run.features) == points).all()
+
+
+def test_the_map_is_stored_with_the_run_and_does_not_move_when_leads_revise_it(themed):
+    project, run_id = themed
+    before = project.theme_run(run_id)
+    assert before["layout"].shape == (36, 2) and np.abs(before["layout"]).max() == pytest.approx(1.0)
+    assert before["steps"]["layout"]["name"] == "layout.tsne.v1"
+    t1, t2, _ = titles(project, run_id)
+    merge_themes(project, run_id, 1, [t1, t2], "lead")
+    assert (project.theme_run(run_id)["layout"] == before["layout"]).all()
+
+
+def test_a_run_stored_without_a_map_reads_back_without_one(themed):
+    project, run_id = themed
+    run = project.theme_run(run_id)
+    other = project.create_theme_run("ohne Karte", "lead", selection=run["selection"], embedder=run["embedder"],
+                                     seed=run["seed"], steps=run["steps"], segments=run["segments"],
+                                     features=run["features"], state=project.theme_revision(run_id)["state"])
+    assert project.theme_run(other)["layout"] is None
+    with pytest.raises(StoreError, match="one map point"):
+        project.create_theme_run("kaputt", "lead", selection=run["selection"], embedder=run["embedder"],
+                                 seed=run["seed"], steps=run["steps"], segments=run["segments"],
+                                 features=run["features"], state=project.theme_revision(run_id)["state"],
+                                 layout=np.zeros((3, 2)))
 
 
 # -- migration ---------------------------------------------------------------------------------------

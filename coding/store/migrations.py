@@ -104,12 +104,18 @@ def _themes(db: sqlite_utils.Database) -> None:
                "BEGIN SELECT RAISE(ABORT, 'theme revisions are append-only'); END")
 
 
+def _theme_map(db: sqlite_utils.Database) -> None:
+    """A run's 2-D map layout (float32 x/y per passage), computed once when the run is made."""
+    db["theme_runs"].add_column("layout", bytes)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("0001_initial", _initial),
     ("0002_accounts_and_code_history", _accounts_and_code_history),
     ("0003_vectors", _vectors),
     ("0004_suggestion_feedback", _suggestion_feedback),
     ("0005_themes", _themes),
+    ("0006_theme_map", _theme_map),
 ]
 
 

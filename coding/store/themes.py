@@ -77,11 +77,12 @@ class ThemesMixin:
     # -- runs --------------------------------------------------------------------------------------
     def create_theme_run(self, name: str, user: str, *, selection: dict[str, Any], embedder: str | None, seed: int,
                          steps: dict[str, Any], segments: list[dict[str, Any]], features: np.ndarray,
-                         state: dict[str, Any]) -> int:
+                         state: dict[str, Any], layout: np.ndarray | None = None) -> int:
         """Store a new run with its first revision ("create"); returns the run's id.
 
         `segments` are the coded passages in the order of the rows of `features`; `steps` the engine's
-        record (steps, parameters); `state` the themes and assignments as first proposed.
+        record (steps, parameters); `state` the themes and assignments as first proposed; `layout` the
+        passages' 2-D map coordinates.
         """
         name = name.strip()
         if not name:
@@ -90,6 +91,11 @@ class ThemesMixin:
         if features.ndim != 2 or features.shape[0] != len(segments):
             raise StoreError(f"need one feature row per segment: {len(segments)} segments, "
                              f"features of shape {features.shape}")
+        if layout is not None:
+            layout = np.asarray(layout, dtype="<f4")
+            if layout.shape != (len(segments), 2):
+                raise StoreError(f"need one map point (x, y) per segment: {len(segments)} segments, "
+                                 f"layout of shape {layout.shape}")
         with write_transaction(self.db):
             self.ensure_user(user)
             stamp = now()
@@ -98,7 +104,8 @@ class ThemesMixin:
                 "selection": json.dumps(selection, ensure_ascii=False), "embedder": embedder, "seed": seed,
                 "steps": json.dumps(steps, ensure_ascii=False), "segments": json.dumps(segments, ensure_ascii=False),
                 "features": features.tobytes(), "feature_rows": features.shape[0],
-                "feature_dims": features.shape[1]}).last_pk
+                "feature_dims": features.shape[1],
+                "layout": None if layout is None else layout.tobytes()}).last_pk
             details = {"themes": len(state["themes"]), "segments": len(segments)}
             self._append_revision(run_id, 1, "create", details, state, None, user, stamp)
             self._log(user, "theme_run.created", "theme_run", run_id, None,
@@ -116,13 +123,16 @@ class ThemesMixin:
         return [{**row, "selection": json.loads(row["selection"])} for row in rows]
 
     def theme_run(self, run_id: int) -> dict[str, Any]:
-        """One run: what made it, its segments (list of dicts) and its feature rows (float32 array)."""
+        """One run: what made it, its segments (list of dicts), its feature rows (float32 array) and its
+        map layout (float32 array of x/y, None for runs made before maps were stored)."""
         rows = list(self.db["theme_runs"].rows_where("id = ?", [run_id]))
         if not rows:
             known = ", ".join(str(r[0]) for r in self.db.execute("SELECT id FROM theme_runs ORDER BY id")) or "none yet"
             raise StoreError(f"no theme run {run_id} in {self.path} (runs: {known})")
         row = rows[0]
         features = np.frombuffer(row.pop("features"), dtype="<f4").reshape(row["feature_rows"], row["feature_dims"])
+        layout = row.pop("layout", None)
+        row["layout"] = None if layout is None else np.frombuffer(layout, dtype="<f4").reshape(-1, 2)
         return {**row, "selection": json.loads(row["selection"]), "steps": json.loads(row["steps"]),
                 "segments": json.loads(row["segments"]), "features": features}
 

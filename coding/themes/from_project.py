@@ -19,6 +19,7 @@ from coding.store import Project
 from coding.store.themes import ACCEPTED, ACTIVE, THEME_ORIGIN, require_active, theme_of
 from coding.themes.cluster import AUTO
 from coding.themes.engine import find_themes, merge, move, split
+from coding.themes.layout import map_layout
 from coding.themes.model import Segment, StepRecord, Theme, ThemeError, ThemeRun
 
 STAKEHOLDER = "Stakeholdergruppe"  # the document attribute naming a passage's stakeholder group
@@ -102,9 +103,10 @@ def start_run(project: Project, embedder: Embedder, user: str, *, name: str, cod
     selection = {"codes": list(codes) if codes is not None else None, "facet": facet,
                  "attributes": {k: list(v) for k, v in (attributes or {}).items()}, "stakeholder": stakeholder,
                  "n_themes": n_themes}
+    layout, layout_step = map_layout(run.features, seed)
     return project.create_theme_run(name, user, selection=selection, embedder=embedder.model_id, seed=seed,
-                                    steps=run.record(), segments=passages, features=run.features,
-                                    state=state_of(run, None))
+                                    steps={**run.record(), "layout": layout_step.as_dict()}, segments=passages,
+                                    features=run.features, state=state_of(run, None), layout=layout)
 
 
 def state_of(run: ThemeRun, previous: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -189,8 +191,8 @@ def move_segments(project: Project, run_id: int, base: int, segment_ids: Sequenc
 
 
 def projection(features: np.ndarray) -> np.ndarray:
-    """2-D coordinates of the feature rows for the map: their first two principal axes (signs fixed so
-    that the same run always draws the same way)."""
+    """2-D coordinates of the feature rows for the map of a run stored without a layout (made before
+    migration 0006): their first two principal axes, signs fixed so that a run always draws the same way."""
     rows = np.asarray(features, dtype=np.float64)
     if len(rows) < 2 or rows.shape[1] < 2:
         return np.zeros((len(rows), 2))

@@ -43,7 +43,7 @@ def _stored(path: str, run_id: int) -> dict:
 
     with Project(path) as p:
         stored = p.theme_run(run_id)
-    stored["points"] = projection(stored["features"])
+    stored["points"] = stored["layout"] if stored["layout"] is not None else projection(stored["features"])
     # Relabelling after a merge, split or move lemmatises every passage; do that once now, in the
     # background, so that the lead's first action does not wait for it.
     texts = [passage["text"] for passage in stored["segments"]]
