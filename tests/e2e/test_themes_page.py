@@ -54,3 +54,44 @@ def test_a_lead_finds_themes_and_sees_them_on_the_map(themes_project, browser, l
         # and is not clustered unless asked for.
         answers = sum(len(sentences) for sentences in TOPICS.values()) * len(GROUPS)
         assert run["created_by"] == "lead" and run["segments"] == answers
+
+
+def test_a_lead_ticks_passages_in_a_card_and_moves_them_to_another_theme(themes_project, browser, log_in, artifacts):
+    from playwright.sync_api import expect
+
+    url, path = themes_project
+    with Project(path) as project:
+        if not project.theme_runs():
+            pytest.skip("needs the run made by test_a_lead_finds_themes_and_sees_them_on_the_map")
+        (run,) = project.theme_runs()
+        before = project.theme_revision(run["id"])
+    first = next(th for th in before["state"]["themes"] if th["status"] == "active")
+    context = browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT)
+        log_in(page, url, "lead", PASSWORD)
+        page.get_by_test_id("stSidebar").get_by_role("link", name="Themen").click()
+        card = page.locator(f".st-key-theme_card_{first['id']}")
+        card.get_by_text("Bearbeiten").click()
+        card.get_by_text("Passagen zeigen und verschieben").click()
+        grid = card.get_by_test_id("stDataFrame")
+        expect(grid).to_be_visible()
+        page.wait_for_timeout(1000)  # the grid draws into a canvas after its data arrived
+        box = grid.bounding_box()
+        for row in (0, 1):  # the row markers (tick boxes) sit in the grid's first, narrow column
+            page.mouse.click(box["x"] + 14, box["y"] + 35 + 35 * row + 17)
+            page.wait_for_timeout(700)
+        page.screenshot(path=str(artifacts / "themes_move_ticked.png"), full_page=True)
+        card.get_by_role("button", name="Verschieben").click()
+        expect(page.get_by_text("Gespeichert.")).to_be_visible()
+    finally:
+        context.close()
+
+    with Project(path) as project:
+        after = project.theme_revision(run["id"])
+    assert after["action"] == "move" and after["number"] == before["number"] + 1
+    moved = after["details"]["segments"]
+    assert moved == first["members"][:2]  # the two rows ticked, in the card's order
+    target = after["details"]["into"]
+    assert target != first["id"] and all(after["state"]["assignments"][m] == target for m in moved)
