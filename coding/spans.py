@@ -164,3 +164,13 @@ def trim_selection(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+def passage_at(segments: Sequence[Any], turns: Sequence[Any], offset: int) -> Any | None:
+    """The segment a click at `offset` falls into, when a respondent says it (interviewers' questions
+    are not coded); None between turns, in speaker labels and in header lines."""
+    asking = {_get(turn, "id") for turn in turns if _get(turn, "role") == "interviewer"}
+    for segment in segments:
+        if _get(segment, "start") <= offset <= _get(segment, "end"):
+            return None if _get(segment, "turn_id") in asking else segment
+    return None

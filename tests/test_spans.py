@@ -6,8 +6,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from coding.errors import StoreError
-from coding.spans import (Piece, checked_selection, index_to_utf16, pieces, trim_selection, utf16_length,
-                          utf16_to_index)
+from coding.spans import (Piece, checked_selection, index_to_utf16, passage_at, pieces, trim_selection,
+                          utf16_length, utf16_to_index)
 
 # Umlauts, a combining accent, emoji (one astral character; a family joined by zero-width joiners),
 # white space and a CJK character: everything that makes code points, UTF-16 units and glyphs differ.
@@ -160,3 +160,15 @@ def test_trim_selection_strips_white_space_at_either_end_only(text, data):
     begin, finish = trim_selection(text, start, end)
     assert start <= begin <= finish <= end
     assert text[begin:finish] == text[start:end].strip()
+
+
+def test_a_click_finds_the_respondents_passage_under_it_but_never_a_question():
+    turns = [{"id": 1, "role": "interviewer", "start": 3, "end": 20},
+             {"id": 2, "role": "respondent", "start": 24, "end": 80}]
+    segments = [{"id": 10, "turn_id": 1, "start": 3, "end": 20},
+                {"id": 11, "turn_id": 2, "start": 24, "end": 50}, {"id": 12, "turn_id": 2, "start": 51, "end": 80}]
+    assert passage_at(segments, turns, 30)["id"] == 11
+    assert passage_at(segments, turns, 50)["id"] == 11  # just after its last character
+    assert passage_at(segments, turns, 51)["id"] == 12
+    assert passage_at(segments, turns, 10) is None  # the interviewer's question
+    assert passage_at(segments, turns, 22) is None  # a speaker label between turns

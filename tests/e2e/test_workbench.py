@@ -13,6 +13,7 @@ from coding import auth
 from coding.codebook import Code, Codebook
 from coding.importing import import_paths
 from coding.store import Project
+from tests.e2e.conftest import settled_word_box
 
 pytestmark = pytest.mark.e2e
 
@@ -32,6 +33,9 @@ INTERVIEWS = {
             "I: Was war am Anfang schwierig?\n\n"
             "B: Die Behörden antworten langsam, manchmal erst nach Wochen. "
             "Der Sprachkurs beginnt erst im Herbst, vorher können wir nur warten.\n"),
+    "C03": ("Interview C03 – Weststadt\n\n"
+            "I: Wie kommen die Kinder zur Schule?\n\n"
+            "B: Der Schulbus fährt nur zweimal am Tag, deshalb bringen die Eltern ihre Kinder mit dem Fahrrad.\n"),
     "X01": ("Interview X01 – Testort\n\n"
             "I: Was stand auf dem Zettel?\n\n"
             "B: Da stand <img src=x onerror=alert(1)> und sonst nichts. Wirklich nichts Besonderes.\n"),
@@ -303,3 +307,34 @@ def test_logging_out_ends_the_session_for_good(workbench, open_page, log_in, bro
         assert stolen.get_by_text("Angemeldet als").count() == 0
     finally:
         thief.close()
+
+
+def test_a_click_into_an_answer_makes_its_passage_the_one_to_code_and_a_question_does_not(
+        workbench, open_page, log_in, artifacts):
+    url, path = workbench
+    page, dialogs = open_page()
+    log_in(page, url, "dora", PASSWORD)
+    _open_document(page, "C03")
+    answer = "Der Schulbus fährt nur zweimal am Tag, deshalb bringen die Eltern ihre Kinder mit dem Fahrrad."
+
+    question = settled_word_box(page, "Schule?")
+    page.mouse.click(question["left"] + 5, (question["top"] + question["bottom"]) / 2)
+    page.wait_for_timeout(1000)
+    _expect()(page.get_by_text("Markieren Sie eine Textstelle")).to_be_visible()
+    assert page.get_by_role("heading", name="Passage am Cursor").count() == 0  # questions are not coded
+
+    word = settled_word_box(page, "zweimal")
+    page.mouse.click(word["left"] + 5, (word["top"] + word["bottom"]) / 2)
+    _expect()(page.get_by_role("heading", name="Passage am Cursor")).to_be_visible()
+    _expect()(page.get_by_test_id("stText").get_by_text(answer, exact=True)).to_be_visible()
+    _apply_code(page, "Behördenkontakt")
+    _expect()(page.locator(".cw-legend")).to_contain_text("Behördenkontakt")
+    page.screenshot(path=str(artifacts / "workbench_cursor_passage.png"), full_page=True)
+
+    with Project(path) as project:
+        document = project.document("C03")
+        (coding,) = project.codings(document["id"])
+    start = document["text"].index(answer)
+    assert (coding["start"], coding["end"], coding["quote"], coding["coder"]) == (
+        start, start + len(answer), answer, "dora")
+    assert dialogs == []

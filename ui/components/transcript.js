@@ -309,7 +309,13 @@ export default function (component) {
   resized.observe(state.model.content);
   if (document.fonts && document.fonts.ready) document.fonts.ready.then(() => state.cleanup && redraw());
 
+  const setCursor = (offset) => {
+    if (state.lastCursor === offset) return;
+    state.lastCursor = offset;
+    setStateValue("cursor", offset === null ? null : { offset });
+  };
   const report = (selection) => {
+    if (selection) setCursor(null); // a selection replaces the cursor's passage
     const key = selection ? `${selection.start}:${selection.end}` : null;
     if (key === state.lastSent) return;
     state.lastSent = key;
@@ -336,14 +342,16 @@ export default function (component) {
       }
       const piece = path.find((node) => node.classList && node.classList.contains("cw-piece"));
       const codingIds = piece && state.model.ids.get(piece);
+      let offset = piece ? Number(piece.dataset.start) : null;
+      if (piece && range && piece.contains(range.startContainer)) {
+        offset += codePoints(textBetween(piece, 0, range.startContainer, range.startOffset));
+      }
       if (codingIds) {
-        let offset = Number(piece.dataset.start);
-        if (range && piece.contains(range.startContainer)) {
-          offset += codePoints(textBetween(piece, 0, range.startContainer, range.startOffset));
-        }
+        setCursor(null);
         setTriggerValue("clicked", { coding_ids: codingIds, offset });
       } else {
         report(null); // a click on uncoded text clears the selection
+        setCursor(offset); // the page suggests codes for the passage under the cursor
       }
     }, 0);
   };

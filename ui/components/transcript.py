@@ -35,11 +35,13 @@ class TranscriptEvent:
 
     `selection` is `(start, end, quote)` in code points, checked against the text and trimmed of
     surrounding white space (it stays until the user selects again or clicks uncoded text);
-    `clicked` is `(coding_ids, offset)` for one run after a click on a highlight.
+    `clicked` is `(coding_ids, offset)` for one run after a click on a highlight; `cursor` the offset
+    of the last click on uncoded text (until the user selects or clicks a highlight).
     """
 
     selection: tuple[int, int, str] | None
     clicked: tuple[tuple[Any, ...], int] | None
+    cursor: int | None = None
 
 
 def _field(item: Any, name: str) -> Any:
@@ -165,14 +167,18 @@ def transcript_view(text: str, turns: Sequence[Any], codings: Sequence[Any], cod
         height: the height of the scrolling text area in pixels.
     """
     data = transcript_data(text, turns, codings, codes, selected_coding=selected_coding, height=height)
-    result = _component(key=key, data=data, default={"selection": None}, height="content",
-                        on_selection_change=lambda: None, on_clicked_change=lambda: None)
+    result = _component(key=key, data=data, default={"selection": None, "cursor": None}, height="content",
+                        on_selection_change=lambda: None, on_clicked_change=lambda: None,
+                        on_cursor_change=lambda: None)
     try:
         selection = _selection(text, result.get("selection"))
     except StoreError as e:
         st.warning(str(e))
         selection = None
     clicked = _clicked(codings, result.get("clicked"))
-    if selection is None and clicked is None:
+    raw_cursor = result.get("cursor")
+    cursor = raw_cursor.get("offset") if isinstance(raw_cursor, Mapping) else None
+    cursor = cursor if isinstance(cursor, int) and 0 <= cursor <= len(text) else None
+    if selection is None and clicked is None and cursor is None:
         return None
-    return TranscriptEvent(selection, clicked)
+    return TranscriptEvent(selection, clicked, cursor)

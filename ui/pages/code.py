@@ -3,6 +3,7 @@ import streamlit as st
 
 from coding.codebook import Code
 from coding.errors import CodewerkError
+from coding.spans import passage_at
 from coding.suggest.review import accept_suggestion, reject_suggestion
 from ui.components.transcript import transcript_view
 from ui.i18n import t
@@ -77,6 +78,13 @@ with text_column:
                             height=720)
 selection = event.selection if event else None
 clicked = event.clicked if event else None
+# Without a selection, a click into a respondent's passage makes that passage (its segment) the one to
+# code and to suggest codes for.
+at_cursor = False
+if selection is None and event is not None and event.cursor is not None:
+    passage = passage_at(project.segments(document["id"]), turns, event.cursor)
+    if passage is not None:
+        selection, at_cursor = (passage["start"], passage["end"], passage["text"]), True
 
 
 def _label(code_id: str) -> str:
@@ -191,7 +199,7 @@ def _proposal(proposal, start: int, end: int, quote: str, model_id: str | None) 
 
 with side:
     if selection:
-        st.subheader(t("selection", lang))
+        st.subheader(t("passage_at_cursor" if at_cursor else "selection", lang))
         st.text(shorten(selection[2], 300))
         already = [c["code_id"] for c in all_codings
                    if (c["start"], c["end"]) == selection[:2] and c["coder"] == session.user]
