@@ -197,6 +197,7 @@ def test_entity_expansion_is_refused_quickly(encoding: str) -> None:
 
 @pytest.mark.parametrize("content, expected", [
     (b"<CodeBook><Codes><Code></CodeBook>", "not well-formed XML (line 1"),
+    (b'<CodeBook origin="Kinder & Familie"/>', "not well-formed XML (line 1"),  # an unescaped "&", not an attack
     (b'<Project xmlns="urn:QDA-XML:project:1.0"/>', "export the codebook (.qdc) instead"),
     (b"", "empty"),
 ])
