@@ -71,7 +71,7 @@ st.text(repr(event))
 
 
 @pytest.mark.parametrize(("sent", "expected"), [
-    ({"start": 6, "end": 13, "quote": "Hallo, "}, "TranscriptEvent(selection=(5, 11, 'Hallo,'), clicked=None)"),
+    ({"start": 6, "end": 13, "quote": "Hallo, "}, "TranscriptEvent(selection=(5, 11, 'Hallo,'), clicked=None, cursor=None)"),
     ({"start": 6, "end": 13, "quote": "Tschüss"}, "None"),
 ])
 def test_the_server_repairs_or_refuses_what_the_browser_sent(sent, expected):
