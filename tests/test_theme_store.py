@@ -10,13 +10,21 @@ import pytest
 from coding import auth
 from coding.codebook import Code, Codebook
 from coding.embed import HashingEmbedder
+from coding.errors import StoreError
 from coding.importing import import_paths
 from coding.store import MIGRATIONS, Project, migrate
 from coding.store.database import connect
-from coding.errors import StoreError
 from coding.store.themes import ThemeConflict, ThemeLocked
-from coding.themes.from_project import (coded_passages, load_run, merge_themes, move_segments, projection,
-                                        split_theme, start_run, theme_segments)
+from coding.themes.from_project import (
+    coded_passages,
+    load_run,
+    merge_themes,
+    move_segments,
+    projection,
+    split_theme,
+    start_run,
+    theme_segments,
+)
 from coding.themes.model import ThemeError
 
 PASSWORD = "ein-langes-passwort"
@@ -322,3 +330,13 @@ def test_an_existing_project_gets_the_theme_tables_after_a_backup(tmp_path):
     assert backup.exists()
     with sqlite3.connect(backup) as old:
         assert "theme_runs" not in {r[0] for r in old.execute("SELECT name FROM sqlite_master")}
+
+
+def test_a_pasted_description_with_control_characters_can_still_be_accepted_into_the_codebook(themed):
+    project, run_id = themed
+    t1, _, _ = titles(project, run_id)
+    project.describe_theme(run_id, 1, t1, "Aus dem PDF kopiert:\x07 Mieten\x0c steigen.", "lead")
+    project.rename_theme(run_id, 2, t1, "Mieten\x0b steigen", "lead")
+    project.accept_theme(run_id, 3, t1, "lead")
+    code = next(c for c in project.codes() if c["name"] == "Mieten steigen")
+    assert code["definition"] == "Aus dem PDF kopiert: Mieten steigen."

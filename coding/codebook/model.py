@@ -32,6 +32,11 @@ def normalise_text(text: str) -> str:
     return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
+def without_control_characters(text: str) -> str:
+    """`text` without the control characters a codebook file (XML) cannot carry, e.g. pasted from a PDF."""
+    return _NOT_XML.sub("", text)
+
+
 def _text(value):
     # Leaves wrong types alone so that validate() can name them instead of crashing here.
     return normalise_text(value) if isinstance(value, str) else value

@@ -5,9 +5,9 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from coding.errors import StoreError
+from coding.store.database import now, write_transaction
 
 ORIGINS = ("human", "suggestion", "imported", "theme")
-from coding.store.database import now, write_transaction
 
 if TYPE_CHECKING:
     from coding.codebook.model import Codebook

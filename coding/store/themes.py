@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from coding.codebook.model import without_control_characters
 from coding.errors import StoreError
 from coding.store.database import now, write_transaction
 
@@ -177,7 +178,7 @@ class ThemesMixin:
 
     def rename_theme(self, run_id: int, base: int, theme_id: str, label: str, user: str) -> int:
         """Give a theme the lead's own title (kept when later revisions recompute the draft titles)."""
-        label = " ".join(label.split())
+        label = " ".join(without_control_characters(label).split())
         if not label:
             raise StoreError(f"theme {theme_id}: a title cannot be empty")
         return self._simple_action(run_id, base, theme_id, user, "rename", {"theme": theme_id, "label": label},
@@ -185,9 +186,11 @@ class ThemesMixin:
 
     def describe_theme(self, run_id: int, base: int, theme_id: str, description: str, user: str) -> int:
         """Write or change a theme's description (it becomes the code's definition on acceptance)."""
+        # A pasted description may carry control characters; it becomes a code's definition on acceptance,
+        # which a codebook cannot hold, so they go here.
+        description = without_control_characters(description).strip()
         return self._simple_action(run_id, base, theme_id, user, "describe",
-                                   {"theme": theme_id, "description": description.strip()},
-                                   description=description.strip())
+                                   {"theme": theme_id, "description": description}, description=description)
 
     def discard_theme(self, run_id: int, base: int, theme_id: str, user: str) -> int:
         """Set a theme aside; its segments stay where they are, and an undo brings it back."""
@@ -291,7 +294,8 @@ class ThemesMixin:
             if code["name"] == THEMES_PARENT and code["parent"] is None:
                 return code["id"]
         return self.add_code(Code(id=self.new_code_id(THEMES_PARENT), name=THEMES_PARENT, codable=False,
-                                  definition="Themes accepted from theme runs."), user)
+                                  definition="Themen, die die Projektleitung aus Themenläufen ins Codebuch "
+                                             "übernommen hat."), user)
 
     def _code_members(self, segments: list[dict[str, Any]], members: list[str], code_id: str,
                       user: str) -> list[int]:
