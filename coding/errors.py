@@ -138,3 +138,7 @@ class WeakPasswordError(AccountError):
 
 class ModelNotAvailable(CodewerkError):
     """An embedding model is not on this machine (Codewerk never downloads one); says how to provide it."""
+
+
+class ExportError(CodewerkError):
+    """A result cannot be written (an unwritable place, nothing to export); says what to do."""
