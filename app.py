@@ -35,6 +35,7 @@ else:
           if can(session.role, "code") else []),
         *([st.Page("ui/pages/themes.py", title=t("themes", lang), icon=":material/bubble_chart:")]
           if can(session.role, "edit_codebook") else []),
+        st.Page("ui/pages/export.py", title=t("export", lang), icon=":material/download:"),
         st.Page("ui/pages/account.py", title=t("users" if can(session.role, "manage_users") else "account", lang),
                 icon=":material/person:"),
     ]

@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+from coding.cli_export import add_export_parsers, cmd_export, cmd_import_qdpx, code_list
 from coding.errors import CodewerkError, InputError
 
 DEFAULT_PROJECT = "codewerk.db"
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     et.add_argument("--seed", type=int, default=0, help="seed of the randomised steps (default 0)")
     et.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     _theme_options(et)
+    add_export_parsers(commands)
     return parser
 
 
@@ -254,9 +256,6 @@ def _suggest_embedder(args: argparse.Namespace):
         yield ProjectCachedEmbedder(project, embedder)
 
 
-def _code_list(value: str | None) -> list[str] | None:
-    return [c.strip() for c in value.split(",") if c.strip()] if value else None
-
 
 def _utf8_stdout() -> None:
     # The contract is UTF-8 whatever the console's locale says.
@@ -275,7 +274,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     passages = [item for _, item in json_lines(read_stdin_lines(), "<stdin>", ("id", "text"))]
     codebook = load_codebook(args.codebook)
     with _suggest_embedder(args) as embedder:
-        return _suggest(args, passages, GroupedSuggester(codebook, embedder, codes=_code_list(args.codes)))
+        return _suggest(args, passages, GroupedSuggester(codebook, embedder, codes=code_list(args.codes)))
 
 
 def _suggest(args: argparse.Namespace, passages: list[dict], suggester) -> int:
@@ -360,7 +359,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         report = evaluate_suggestions(args.data, codebook=args.codebook, embedder=embedder, text=args.text,
                                       fallback=args.fallback, label=args.label, group=args.group,
                                       folds=args.folds, k=args.top_k, train=not args.codebook_only,
-                                      codes=_code_list(args.codes), seed=args.seed)
+                                      codes=code_list(args.codes), seed=args.seed)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
         return 0
@@ -372,7 +371,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "import": cmd_import, "documents": cmd_documents, "turns": cmd_turns,
-            "codebook": cmd_codebook, "suggest": cmd_suggest, "themes": cmd_themes, "eval": cmd_eval}
+            "codebook": cmd_codebook, "suggest": cmd_suggest, "themes": cmd_themes, "eval": cmd_eval,
+            "export": cmd_export, "import-qdpx": cmd_import_qdpx}
 
 
 if __name__ == "__main__":

@@ -6,8 +6,16 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from coding.errors import StoreError
-from coding.spans import (Piece, checked_selection, index_to_utf16, passage_at, pieces, trim_selection,
-                          utf16_length, utf16_to_index)
+from coding.spans import (
+    Piece,
+    checked_selection,
+    index_to_utf16,
+    passage_at,
+    pieces,
+    trim_selection,
+    utf16_length,
+    utf16_to_index,
+)
 
 # Umlauts, a combining accent, emoji (one astral character; a family joined by zero-width joiners),
 # white space and a CJK character: everything that makes code points, UTF-16 units and glyphs differ.

@@ -91,6 +91,7 @@ class RetrievalMixin:
                 turns[doc_id] = list(self.db["turns"].rows_where("document_id = ?", [doc_id], order_by="start"))
             turn = _turn_at(turns[doc_id], row["start"], row["end"])
             row["speaker"] = turn["speaker"] if turn else None
+            row["role"] = turn["role"] if turn else None
             row["timestamp"] = turn["timestamp"] if turn else None
             row["before"] = context_before(texts[doc_id], row["start"], context)
             row["after"] = context_after(texts[doc_id], row["end"], context)

@@ -8,8 +8,8 @@ from coding.suggest.review import accept_suggestion, reject_suggestion
 from ui.components.transcript import transcript_view
 from ui.i18n import t
 from ui.session import current_session
-from ui.suggestions import coding_version, service
 from ui.state import language, open_project, require
+from ui.suggestions import coding_version, service
 from ui.text import md_escape, percent, shorten
 
 INVIVO_PARENT = "INVIVO"
