@@ -218,7 +218,7 @@ class ThemesMixin:
             parent = self._themes_parent(user)
             code_id = self.new_code_id(theme["label"])
             self.add_code(Code(id=code_id, name=theme["label"], parent=parent, definition=theme["description"],
-                               memo=f"theme {theme_id} of theme run {run_id} ({run['name']})"), user)
+                               memo=f"Thema {theme_id} aus Themenlauf {run_id} ({run['name']})"), user)
             coding_ids = self._code_members(run["segments"], theme["members"], code_id, user)
             state = _with_theme(head["state"], theme_id, status=ACCEPTED, code_id=code_id, codings=coding_ids)
             details = {"theme": theme_id, "code_id": code_id, "codings": len(coding_ids)}
