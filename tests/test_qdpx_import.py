@@ -207,6 +207,7 @@ def test_importing_the_same_file_twice_adds_nothing_the_second_time(project, tmp
     second = import_qdpx(project, path, user="importer")
     assert (second.documents, second.codings) == (0, 0)
     assert any("schon als Dokument" in w for w in second.warnings)
+    assert any("waren schon im Projekt" in w for w in second.warnings), second.warnings
     assert len(project.documents()) == 1 and len(project.codings()) == 1 and len(project.codes()) == 2
 
 

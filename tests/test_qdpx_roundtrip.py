@@ -122,4 +122,5 @@ def test_an_export_coming_back_to_its_own_project_adds_nothing(demo_export, tmp_
         assert _content(project) == before
         assert (result.documents, result.codings, result.matched_codes) == (0, 0, len(before["codes"]))
         assert sum("schon als Dokument" in w for w in result.warnings) == len(before["documents"])
-        assert any(f"{len(before['codings'])} Kodierung(en) kamen doppelt" in w for w in result.warnings)
+        assert any(f"{len(before['codings'])} Kodierung(en) waren schon im Projekt" in w for w in result.warnings)
+        assert not any("doppelt" in w for w in result.warnings)

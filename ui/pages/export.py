@@ -28,7 +28,7 @@ lang = language()
 project = open_project()
 session = current_session(project)
 st.title(t("export", lang))
-st.caption(t("export_intro", lang))
+st.caption(md_escape(t("export_intro", lang)))
 
 stem = re.sub(r"[^\w-]+", "_", project.path.stem).strip("_") or "codewerk"
 files = st.session_state.setdefault("export_files", {})
@@ -80,7 +80,7 @@ if runs:
 
 # -- Word --------------------------------------------------------------------------------------------
 st.subheader(t("export_synthesis", lang))
-st.caption(t("export_synthesis_hint", lang))
+st.caption(md_escape(t("export_synthesis_hint", lang)))
 if run_id is None:
     st.info(t("export_no_run", lang))
 else:
@@ -91,7 +91,7 @@ else:
           file_name(t("export_kind_synthesis", out_language), "docx"), WORD)
 
 st.subheader(t("export_report", lang))
-st.caption(t("export_report_hint", lang))
+st.caption(md_escape(t("export_report_hint", lang)))
 codes = {c["id"]: f"{c['id']} · {c['name']}" for c in project.codes()}
 chosen = st.multiselect(t("export_report_codes", lang), list(codes), format_func=codes.get, key="export_report_codes",
                         placeholder=t("export_all_codes", lang))
@@ -107,14 +107,14 @@ offer("report", (tuple(chosen), out_language), _report, file_name(t("export_kind
 
 # -- spreadsheets ------------------------------------------------------------------------------------
 st.subheader(t("export_tables", lang))
-st.caption(t("export_tables_hint", lang))
+st.caption(md_escape(t("export_tables_hint", lang)))
 keys = attribute_keys(project.documents())
 attribute = None
 if keys:
     attribute = st.selectbox(t("export_attribute", lang), keys, key="export_attribute",
                              index=keys.index(STAKEHOLDER) if STAKEHOLDER in keys else 0)
 if run_id is None:
-    st.caption(t("export_tables_no_run", lang))
+    st.caption(md_escape(t("export_tables_no_run", lang)))
 
 
 def _tables():
@@ -132,7 +132,7 @@ def _xlsx() -> bytes:
 offer("xlsx", (run_id, attribute, out_language), _xlsx, file_name(t("export_kind_tables", out_language), "xlsx"), EXCEL)
 
 st.subheader(t("export_csv", lang))
-st.caption(t("export_csv_hint", lang))
+st.caption(md_escape(t("export_csv_hint", lang)))
 delimiter = st.radio(t("export_delimiter", lang), list(DELIMITERS), horizontal=True, key="export_delimiter",
                      format_func=lambda d: t(DELIMITERS[d], lang))
 
@@ -148,7 +148,7 @@ offer("csv", (run_id, attribute, out_language, delimiter), _csv,
 
 # -- REFI-QDA ----------------------------------------------------------------------------------------
 st.subheader(t("export_qdpx", lang))
-st.caption(t("export_qdpx_hint", lang))
+st.caption(md_escape(t("export_qdpx_hint", lang)))
 
 
 def _qdpx() -> bytes:
@@ -160,7 +160,7 @@ def _qdpx() -> bytes:
 offer("qdpx", (), _qdpx, file_name(t("export_kind_project", out_language), "qdpx"), "application/zip")
 
 st.subheader(t("export_codebook_qdc", lang))
-st.caption(t("export_codebook_qdc_hint", lang))
+st.caption(md_escape(t("export_codebook_qdc_hint", lang)))
 
 
 def _qdc() -> bytes:
@@ -174,7 +174,7 @@ offer("qdc", (), _qdc, file_name(t("export_kind_codebook", out_language), "qdc")
 # -- importing a REFI-QDA project (leads and admins) -------------------------------------------------
 if require(session, "edit_codebook"):
     st.subheader(t("import_qdpx", lang))
-    st.caption(t("import_qdpx_hint", lang))
+    st.caption(md_escape(t("import_qdpx_hint", lang)))
     upload = st.file_uploader(t("import_qdpx_file", lang), type=["qdpx"], key="qdpx_upload")
     if upload is not None and st.button(t("import", lang), key="do_import_qdpx", type="primary"):
         from coding.export.qdpx import import_qdpx
@@ -189,6 +189,9 @@ if require(session, "edit_codebook"):
                 st.error(str(error).replace(folder + "/", ""))
             else:
                 files.clear()  # files built before the import no longer show the whole project
-                # One line each; names in the summary come from the file, so they are shown literally.
-                lines = "  \n".join(md_escape(line) for line in result.summary(lang).splitlines())
-                (st.warning if result.warnings else st.success)(lines)
+                st.session_state["qdpx_imported"] = (result.summary(lang), bool(result.warnings))
+                st.rerun()  # the page again, without the downloads built before the import
+    if "qdpx_imported" in st.session_state:
+        summary, warned = st.session_state.pop("qdpx_imported")
+        # One line each; names in the summary come from the file, so they are shown literally.
+        (st.warning if warned else st.success)("  \n".join(md_escape(line) for line in summary.splitlines()))

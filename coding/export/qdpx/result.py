@@ -33,6 +33,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "unknown_code": {
         "de": "{count} Kodierung(en) verweisen auf Codes, die nicht in der Datei stehen; nicht importiert",
         "en": "{count} coding(s) refer to codes the file does not define; not imported"},
+    "already_coded": {
+        "de": "{count} Kodierung(en) waren schon im Projekt (gleiche Stelle, gleicher Code, gleiche Person) und "
+              "wurden nicht noch einmal angelegt",
+        "en": "{count} coding(s) were already in the project (same passage, code and person) and were not added "
+              "again"},
     "duplicate": {
         "de": "{count} Kodierung(en) kamen doppelt vor (gleiche Stelle, gleicher Code, gleiche Person) "
               "und wurden einmal übernommen",

@@ -104,12 +104,13 @@ def _document_key(plan: _Plan, index: int) -> tuple[str, int]:
 
 def _plan_codings(project: Project, refi: RefiProject, plan: _Plan, notes: _Notes, result: QdpxImportResult,
                   user: str) -> None:
-    seen: set[tuple] = set()
+    already: set[tuple] = set()  # codings the project has: an import does not add them again
     for placed in plan.sources:
         if placed.existing_id is not None:
-            seen |= {(("existing", placed.existing_id), c["start"], c["end"], c["code_id"], c["coder"])
-                     for c in project.codings(placed.existing_id)}
-    duplicates = unknown = uncoded = 0
+            already |= {(("existing", placed.existing_id), c["start"], c["end"], c["code_id"], c["coder"])
+                        for c in project.codings(placed.existing_id)}
+    seen: set[tuple] = set()
+    present = duplicates = unknown = uncoded = 0
     for index, placed in enumerate(plan.sources):
         document = _document_key(plan, index)
         for number, selection in enumerate(placed.refi.selections):
@@ -127,6 +128,9 @@ def _plan_codings(project: Project, refi: RefiProject, plan: _Plan, notes: _Note
                     continue
                 coder = refi.users.get(coding.user or "") or refi.users.get(selection.user or "") or user
                 key = (document, start, end, code_id, coder)
+                if key in already:
+                    present += 1
+                    continue
                 if key in seen:
                     duplicates += 1
                     continue
@@ -136,7 +140,8 @@ def _plan_codings(project: Project, refi: RefiProject, plan: _Plan, notes: _Note
                 plan.codings.setdefault(coder, []).append(
                     {"document": document, "start": start, "end": end, "code_id": code_id, "memo": memo,
                      "origin": "imported"})
-    for key, count in (("duplicate", duplicates), ("unknown_code", unknown), ("uncoded_selection", uncoded)):
+    for key, count in (("already_coded", present), ("duplicate", duplicates), ("unknown_code", unknown),
+                       ("uncoded_selection", uncoded)):
         if count:
             result.warn(key, count=count)
 
