@@ -44,6 +44,7 @@ bench: $(VENV)/.installed-test
 	$(PY) bench/embed_speed.py
 	$(PY) bench/suggest_quality.py
 	$(PY) bench/themes_quality.py
+	$(PY) bench/export_figures.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

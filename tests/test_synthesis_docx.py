@@ -28,18 +28,8 @@ from coding.store import Project
 from coding.themes.from_project import start_run
 from coding.themes.model import ThemeError
 from coding.timefmt import clock
+from tests.test_theme_store import TOPICS  # the same three challenges, in the words of each interview
 
-TOPICS = {
-    "H1": ["Die Vermieter verlangen eine Schufa-Auskunft, die hat keiner von den neuen Familien.",
-           "Bezahlbare Wohnungen finden die Familien kaum, die Mieten steigen jedes Jahr.",
-           "Große Wohnungen für Familien mit vielen Kindern gibt es auf dem Wohnungsmarkt nicht."],
-    "H2": ["Die Kita-Plätze reichen nicht, die Wartelisten für die Kita sind sehr lang.",
-           "Ohne Kita-Platz können die Mütter keinen Sprachkurs und keine Arbeit beginnen.",
-           "Die Kita sucht Erzieherinnen, die Gruppen sind voll und die Wartelisten wachsen."],
-    "H3": ["Die Projektförderung läuft nach zwei Jahren aus und das Vertrauen der Familien bricht ab.",
-           "Kurze Förderperioden zerstören die Beziehungen, die Projekte enden, wenn das Vertrauen wächst.",
-           "Jedes Jahr ein neuer Förderantrag, die Projektförderung ist zu kurz für echte Arbeit."],
-}
 # name: (stakeholder group, level, whether the transcript carries timestamps, how the person opens answers)
 INTERVIEWS = {"K01": ("Kommune", "kommunal", True, "Also"), "K02": ("Kommune", "kommunal", False, "Ehrlich gesagt"),
               "V01": ("Verband", "national", True, "Na ja"), "M01": ("MSO", "national", False, "Wissen Sie"),

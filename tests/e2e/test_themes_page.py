@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from coding.embed import HashingEmbedder
 from coding.store import Project
+from coding.themes.from_project import start_run
 from tests.test_theme_store import GROUPS, PASSWORD, TOPICS, make_theme_project
 
 pytestmark = pytest.mark.e2e
@@ -24,16 +26,22 @@ def themes_project(tmp_path_factory, serve):
     return url, path
 
 
+def _themes_page(context, url: str, log_in):
+    """A page in `context` where the lead is logged in and has opened the Themes page."""
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    log_in(page, url, "lead", PASSWORD)
+    page.get_by_test_id("stSidebar").get_by_role("link", name="Themen").click()
+    return page
+
+
 def test_a_lead_finds_themes_and_sees_them_on_the_map(themes_project, browser, log_in, artifacts):
     from playwright.sync_api import expect
 
     url, path = themes_project
     context = browser.new_context(viewport=VIEWPORT)
     try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT)
-        log_in(page, url, "lead", PASSWORD)
-        page.get_by_test_id("stSidebar").get_by_role("link", name="Themen").click()
+        page = _themes_page(context, url, log_in)
         expect(page.get_by_role("heading", name="Themen", exact=True)).to_be_visible()
         expect(page.get_by_text("Noch kein Themenlauf")).to_be_visible()
         page.get_by_role("button", name="Themen bilden").click()
@@ -61,17 +69,14 @@ def test_a_lead_ticks_passages_in_a_card_and_moves_them_to_another_theme(themes_
 
     url, path = themes_project
     with Project(path) as project:
-        if not project.theme_runs():
-            pytest.skip("needs the run made by test_a_lead_finds_themes_and_sees_them_on_the_map")
-        (run,) = project.theme_runs()
+        if not project.theme_runs():  # this test run alone: make the run the first test makes in the browser
+            start_run(project, HashingEmbedder(), "lead", name="Themenlauf 1")
+        run = project.theme_runs()[0]
         before = project.theme_revision(run["id"])
     first = next(th for th in before["state"]["themes"] if th["status"] == "active")
     context = browser.new_context(viewport=VIEWPORT)
     try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT)
-        log_in(page, url, "lead", PASSWORD)
-        page.get_by_test_id("stSidebar").get_by_role("link", name="Themen").click()
+        page = _themes_page(context, url, log_in)
         card = page.locator(f".st-key-theme_card_{first['id']}")
         card.get_by_text("Bearbeiten").click()
         card.get_by_text("Passagen zeigen und verschieben").click()
