@@ -1,6 +1,6 @@
 """Theme quality and speed: cycling dialogues (sub-categories), the demo corpus (challenges C01-C12), speed.
 
-Usage: python bench/themes_quality.py [--embedder e5] [--no-write] [--from-saved] [--skip-speed]
+Usage: python bench/themes_quality.py [--embedder e5] [--no-write] [--from-saved] [--skip-speed|--speed-only]
 Writes the section "themes" of BENCHMARKS.md. Needs ../shared/benchmarks/cycling_dialogues.
 Vectors come from the cache of bench/suggest_quality.py (bench/out/suggest/), so with e5 nothing is
 embedded again.
@@ -32,6 +32,7 @@ from coding.themes import (Agglomerative, LemmaLSA, NoLexical, NoReduction, PCAR
                            ThemeSteps, find_themes, merge, split)
 from coding.themes.engine import features_of  # noqa: E402
 from coding.themes.evaluate import baseline_labels, best_matches, scores  # noqa: E402
+from coding.themes import features as theme_features  # noqa: E402
 from coding.themes.layout import map_layout  # noqa: E402
 
 CYCLING = ROOT.parent / "shared" / "benchmarks" / "cycling_dialogues" / "dataset.csv"
@@ -192,6 +193,7 @@ def run_speed(embedder, sizes=(5_000, 50_000)) -> dict:
     for n in sizes:
         segments, vectors = synthetic(n, embedder)
         ANALYZER._cache.clear()  # lemmas from scratch, as for a project's first theme run
+        theme_features._CONTENT.clear()
         started = time.perf_counter()
         run = find_themes(segments, vectors, seed=0)
         run.as_dict()  # with the theme x group matrix: what storing or showing the run needs
@@ -206,6 +208,7 @@ def run_speed(embedder, sizes=(5_000, 50_000)) -> dict:
             from coding.themes import engine
 
             ANALYZER._cache.clear()
+            theme_features._CONTENT.clear()
             limit, engine.one_blas_thread = engine.one_blas_thread, contextlib.nullcontext
             try:
                 started = time.perf_counter()
@@ -410,12 +413,19 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print the section instead of writing it")
     parser.add_argument("--from-saved", action="store_true", help="only rewrite the report from the last run's figures")
     parser.add_argument("--skip-speed", action="store_true", help="keep the last run's speed figures")
+    parser.add_argument("--speed-only", action="store_true", help="keep the last run's quality figures, time again")
     args = parser.parse_args()
     if not CYCLING.exists():
         raise SystemExit(f"needs the cycling dialogues at {CYCLING}")
     saved = OUT / "results.json"
     if args.from_saved:
         results = json.loads(saved.read_text(encoding="utf-8"))
+    elif args.speed_only:
+        results = json.loads(saved.read_text(encoding="utf-8"))
+        started = time.perf_counter()
+        results["speed"] = run_speed(DiskCachedEmbedder(embedder_named(args.embedder)))
+        results["speed_minutes"] = (time.perf_counter() - started) / 60
+        saved.write_text(json.dumps(results, indent=1, default=float, ensure_ascii=False), encoding="utf-8")
     else:
         from threadpoolctl import threadpool_limits
 

@@ -167,6 +167,16 @@ def _surface_forms(texts: tuple[str, ...]) -> SurfaceForms:
     return SurfaceForms(texts)
 
 
+def warm_up(texts: Sequence[str]) -> None:
+    """Do ahead what re-describing a run's themes needs the first time (its passages' content lemmas, how
+    the texts write each word, which lemmas are nouns), so that a lead's first merge, split or move does
+    not wait for it: with 5,000 passages the first merge took 1.3 s in the app, later ones 0.3 s."""
+    lemmas = content_lemmas(texts)
+    forms = SurfaceForms.of(texts)
+    for lemma in {t for row in lemmas for t in row}:
+        forms.is_noun(lemma)
+
+
 class CentralQuotes:
     """Up to `n` quotes, most central first, each from a stakeholder group not quoted yet where possible.
 
@@ -185,11 +195,12 @@ class CentralQuotes:
 
     def pick(self, segments: Sequence[Segment], central: Sequence[int]) -> list[int]:
         candidates = list(central[:max(self.n, math.ceil(self.pool * len(central)))])
+        squeezed = {r: " ".join(segments[r].text.split()) for r in candidates}  # once, not once per quote
         chosen: list[int] = []
         groups: set = set()
         texts: set[str] = set()
         while len(chosen) < self.n:
-            fresh = [r for r in candidates if r not in chosen and " ".join(segments[r].text.split()) not in texts]
+            fresh = [r for r in candidates if r not in chosen and squeezed[r] not in texts]
             if not fresh:
                 break
             new_group = [r for r in fresh if segments[r].stakeholder is not None
@@ -197,5 +208,5 @@ class CentralQuotes:
             row = (new_group or fresh)[0]
             chosen.append(row)
             groups.add(segments[row].stakeholder)
-            texts.add(" ".join(segments[row].text.split()))
+            texts.add(squeezed[row])
         return chosen

@@ -13,9 +13,9 @@ from coding.embed import get_embedder
 from coding.errors import CodewerkError
 from coding.store.themes import ACCEPTED, ACTIVE, DISCARDED, ThemeConflict
 from coding.themes import AUTO
-from coding.themes.features import content_lemmas
 from coding.themes.from_project import (STAKEHOLDER, load_run, merge_themes, move_segments, projection,
                                         split_theme, start_run)
+from coding.themes.labels import warm_up
 from ui.colors import PALETTE
 from ui.heatmap import heatmap
 from ui.i18n import t
@@ -44,10 +44,10 @@ def _stored(path: str, run_id: int) -> dict:
     with Project(path) as p:
         stored = p.theme_run(run_id)
     stored["points"] = stored["layout"] if stored["layout"] is not None else projection(stored["features"])
-    # Relabelling after a merge, split or move lemmatises every passage; do that once now, in the
-    # background, so that the lead's first action does not wait for it.
+    # Relabelling after a merge, split or move lemmatises every passage and looks at how each word is
+    # written; do that once now, in the background, so that the lead's first action does not wait for it.
     texts = [passage["text"] for passage in stored["segments"]]
-    threading.Thread(target=content_lemmas, args=(texts,), daemon=True, name="codewerk-theme-lemmas").start()
+    threading.Thread(target=warm_up, args=(texts,), daemon=True, name="codewerk-theme-warm-up").start()
     return stored
 
 
@@ -181,7 +181,8 @@ theme_of = state["assignments"]
 frame = pd.DataFrame({
     "x": points[:, 0], "y": points[:, 1], "theme": [name_of[theme_of[p["id"]]] for p in passages],
     "group": [p["stakeholder"] or NO_GROUP for p in passages], "interview": [p["document"] for p in passages],
-    "code": [p["code"] for p in passages], "quote": [shorten(p["text"], 200) for p in passages]})
+    # The whole table goes to the browser on every click: a tooltip's worth of quote, no more.
+    "quote": [shorten(p["text"], 120) for p in passages]})
 st.vega_lite_chart(frame, {
     "mark": {"type": "point", "filled": True, "size": 60, "opacity": 0.75},
     "height": 420,
