@@ -6,6 +6,10 @@ import re
 # For codes whose codebook gives no colour (Tableau 10), chosen by the code's place in the codebook.
 PALETTE = ["#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F",
            "#BAB0AC"]
+# For many categories at once (a theme run's themes): the ten above, then ten lighter companions
+# (Tableau 20), so that up to twenty themes on one map never share a colour.
+MANY = PALETTE[:9] + ["#D37295", "#A0CBE8", "#FFBE7D", "#FF9D9A", "#86BCB6", "#8CD17D", "#F1CE63", "#D4A6C8",
+                      "#FABFD2", "#D7B5A6", "#79706E"]
 HEX = re.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 
 

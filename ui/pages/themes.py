@@ -16,7 +16,7 @@ from coding.themes import AUTO
 from coding.themes.from_project import (STAKEHOLDER, load_run, merge_themes, move_segments, projection,
                                         split_theme, start_run)
 from coding.themes.labels import warm_up
-from ui.colors import PALETTE
+from ui.colors import MANY
 from ui.heatmap import heatmap
 from ui.i18n import t
 from ui.session import current_session
@@ -173,7 +173,7 @@ if undoable:
 ordered = ([th for th in themes if th["status"] == ACTIVE] + [th for th in themes if th["status"] == ACCEPTED]
            + [th for th in themes if th["status"] == DISCARDED])
 name_of = {th["id"]: f"{th['id']} · {shorten(th['label'], 40)}" for th in ordered}
-color_of = {th["id"]: DISCARDED_COLOR if th["status"] == DISCARDED else PALETTE[i % len(PALETTE)]
+color_of = {th["id"]: DISCARDED_COLOR if th["status"] == DISCARDED else MANY[i % len(MANY)]
             for i, th in enumerate(ordered)}
 st.subheader(t("themes_map", lang))
 points = stored["points"]
@@ -185,7 +185,8 @@ frame = pd.DataFrame({
     "quote": [shorten(p["text"], 120) for p in passages]})
 st.vega_lite_chart(frame, {
     "mark": {"type": "point", "filled": True, "size": 60, "opacity": 0.75},
-    "height": 420,
+    # tall enough for both legends (themes, then groups): Vega-Lite cuts off what does not fit
+    "height": max(420, 20 * (len(ordered) + frame["group"].nunique()) + 90),
     "encoding": {
         "x": {"field": "x", "type": "quantitative", "axis": None, "scale": {"zero": False}},
         "y": {"field": "y", "type": "quantitative", "axis": None, "scale": {"zero": False}},
