@@ -32,9 +32,11 @@ def normalise_text(text: str) -> str:
     return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
-def without_control_characters(text: str) -> str:
-    """`text` without the control characters a codebook file (XML) cannot carry, e.g. pasted from a PDF."""
-    return _NOT_XML.sub("", text)
+def without_control_characters(text: str, replacement: str = "") -> str:
+    """`text` without the characters XML 1.0 cannot carry (control characters, lone surrogates,
+    non-characters), e.g. pasted from a PDF; each becomes `replacement`. Codebook files, REFI-QDA
+    projects and Word documents are all XML."""
+    return _NOT_XML.sub(replacement, text)
 
 
 def _text(value):

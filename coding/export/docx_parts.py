@@ -26,14 +26,13 @@ from docx.shared import Cm, Pt, RGBColor
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
+from coding.codebook.model import without_control_characters
 from coding.errors import ExportError
 from coding.export.wording import Wording
 
 TABLE_STYLE = "Light List Accent 1"
 SOURCE_STYLE = "Quote Source"  # our one own style: the line under a quote naming where it comes from
 TEXT_WIDTH_CM = 16.0  # A4 with 2.5 cm margins
-# Characters XML 1.0 cannot hold (control characters, lone surrogates, non-characters).
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ABBREVIATIONS = {"bspw", "bzgl", "ggfs", "inkl", "evtl", "zzgl", "insb"}
 # Elements of w:settings that come after w:updateFields (the schema fixes the order; Word checks it).
 _AFTER_UPDATE_FIELDS = ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids", "mathPr",
@@ -44,7 +43,7 @@ def clean(text: str | None) -> str:
     """User text safe for a Word run: XML-invalid characters dropped, line endings as `\\n`."""
     if not text:
         return ""
-    return _XML_INVALID.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return without_control_characters(text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def one_line(text: str | None) -> str:

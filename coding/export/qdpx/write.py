@@ -8,7 +8,6 @@ project twice gives the same bytes and two exports diff cleanly.
 """
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any, BinaryIO
 
 from lxml import etree
 
-from coding.codebook.model import CODE_NAMESPACE, COLOR, Code, Codebook, refi_guid
+from coding.codebook.model import CODE_NAMESPACE, COLOR, Code, Codebook, refi_guid, without_control_characters
 from coding.codebook.refi import code_description
 from coding.export.qdpx.archive import write_archive
 from coding.store import Project
@@ -26,7 +25,6 @@ MEMO_ATTRIBUTE = "Memo"  # a document's memo: Codewerk documents have attributes
 # Fixed for good, like the code namespace: a new one would make every re-export look like new data.
 EXPORT_NAMESPACE = uuid.uuid5(CODE_NAMESPACE, "qdpx")
 # XML 1.0 cannot carry these at all; the text files keep them, only the XML copies are mended.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def stable_guid(kind: str, key: object) -> str:
@@ -39,7 +37,7 @@ def _q(tag: str) -> str:
 
 
 def _safe(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
+    return without_control_characters(text, "\ufffd")
 
 
 def _add(parent: etree._Element, tag: str, text: str | None = None, **attributes: str | None) -> etree._Element:
