@@ -17,7 +17,7 @@ from coding.errors import StoreError
 from coding.store import Project
 from coding.store.retrieval import NO_VALUE
 from coding.store.themes import ACCEPTED, DISCARDED
-from coding.timefmt import clock
+from coding.timefmt import clock, stored_utc
 
 STAKEHOLDER = "Stakeholdergruppe"  # the attribute the group matrix uses unless told otherwise
 SEGMENTS, CODE_DOCUMENT, CODE_GROUP, THEMES = "segmente", "code_dokument", "code_stakeholder", "themen"
@@ -283,13 +283,7 @@ def _counted(code_id: str, name: str | None, n: int) -> str:
 
 
 def _utc(stamp: str | None) -> str | None:
-    """A stored ISO time stamp as "YYYY-MM-DD HH:MM:SS" in UTC (the store writes UTC)."""
-    if not stamp:
-        return None
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
-        return stamp
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
+    """A stored ISO time stamp as "YYYY-MM-DD HH:MM:SS" in UTC (the store writes UTC); kept as it is
+    when it is no time stamp."""
+    moment = stored_utc(stamp)
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else (stamp or None)

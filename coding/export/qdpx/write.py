@@ -9,7 +9,6 @@ project twice gives the same bytes and two exports diff cleanly.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -19,6 +18,7 @@ from coding.codebook.model import CODE_NAMESPACE, COLOR, Code, Codebook, refi_gu
 from coding.codebook.refi import code_description
 from coding.export.qdpx.archive import write_archive
 from coding.store import Project
+from coding.timefmt import stored_utc
 
 NS = "urn:QDA-XML:project:1.0"
 MEMO_ATTRIBUTE = "Memo"  # a document's memo: Codewerk documents have attributes, REFI sources a Description
@@ -49,15 +49,8 @@ def _add(parent: etree._Element, tag: str, text: str | None = None, **attributes
 
 def xml_time(stamp: str | None) -> str | None:
     """A stored time stamp as xsd:dateTime in UTC to the second (what NVivo and MAXQDA read)."""
-    if not stamp:
-        return None
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = stored_utc(stamp)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
 def export_qdpx(project: Project, out: str | Path | BinaryIO, *, origin: str = "Codewerk") -> None:
