@@ -8,7 +8,9 @@ and the hybrid suggester then runs on the tuned vectors. The lower layers stay f
 is computed once per text and cached; a fold then only runs the top layers, which keeps a fold to
 minutes on two cores.
 
-Usage: python bench/suggest_finetune.py [--layers 2] [--epochs 3] [--folds 5]
+Usage: python bench/suggest_finetune.py [--layers 12] [--epochs 3] [--lr 3e-5] [--weighted] [--folds 0,1,2,3,4]
+Each fold's scores are saved in bench/out/suggest/, so folds can run in separate sessions; once all five
+are there, the script pools them. Training all 12 layers takes about 20 minutes per fold on 2 cores.
 Prints the figures; it does not write BENCHMARKS.md (an experiment, not yet a product path).
 """
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import copy
 import csv
 import io
+import json
 import sys
 import time
 from pathlib import Path
@@ -26,11 +29,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.suggest_quality import CACHE as OUT  # noqa: E402
 from bench.suggest_quality import CYCLING, CYCLING_CODEBOOK  # noqa: E402
 from coding.codebook import load_codebook  # noqa: E402
 from coding.suggest import Suggester  # noqa: E402
 from coding.suggest.data import Labelled, load_labelled  # noqa: E402
-from coding.suggest.evaluate import cross_validate, examples_of, metrics, stratified_folds  # noqa: E402
+from coding.suggest.evaluate import OutOfFold, cross_validate, examples_of, metrics, stratified_folds  # noqa: E402
 
 
 def cycling_items() -> list[Labelled]:
@@ -113,7 +117,15 @@ class Top:
         return np.vstack(out).astype(np.float32)
 
 
-def tune(base: Base, texts: list[str], labels: list[str], epochs: int, seed: int) -> Top:
+def tune(base: Base, texts: list[str], labels: list[str], epochs: int, seed: int, lr: float = 3e-5,
+         weighted: bool = False) -> Top:
+    """Train the top layers and a linear head on (text, code) pairs.
+
+    Batches hold texts of similar length (sorted, then the batches shuffled), so little time goes
+    into padding; the learning rate warms up over the first tenth of the steps and then falls
+    linearly to zero. The loss is plain cross-entropy unless `weighted` (class weights trade
+    accuracy on the frequent codes for recall on the rare ones).
+    """
     import torch
 
     torch.manual_seed(seed)
@@ -122,20 +134,25 @@ def tune(base: Base, texts: list[str], labels: list[str], epochs: int, seed: int
     counts = torch.bincount(y, minlength=len(classes)).float()
     top = Top(base)
     head = torch.nn.Linear(base.bert.config.hidden_size, len(classes))
-    optimiser = torch.optim.AdamW([{"params": top.layers.parameters(), "lr": 4e-5},
+    optimiser = torch.optim.AdamW([{"params": top.layers.parameters(), "lr": lr},
                                    {"params": head.parameters(), "lr": 2e-3}], weight_decay=0.01)
-    loss = torch.nn.CrossEntropyLoss(weight=counts.sum() / (len(classes) * counts))
+    loss = torch.nn.CrossEntropyLoss(weight=counts.sum() / (len(classes) * counts) if weighted else None)
     states = base.states(texts)
+    by_length = np.argsort([s.shape[0] for s in states], kind="stable")
+    batches = [by_length[i:i + 16] for i in range(0, len(by_length), 16)]
+    total = epochs * len(batches)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: min(1.0, (step + 1) / (0.1 * total)) * max(0.0, (total - step) / total))
     rng = np.random.default_rng(seed)
     top.layers.train()
     for _ in range(epochs):
-        order = rng.permutation(len(texts))
-        for start in range(0, len(order), 16):
-            picked = order[start:start + 16]
+        for b in rng.permutation(len(batches)):
+            picked = batches[b]
             pooled = top.forward(*_batch([states[i] for i in picked]))
             optimiser.zero_grad()
             loss(head(pooled), y[picked]).backward()
             optimiser.step()
+            schedule.step()
     top.layers.eval()
     return top
 
@@ -156,34 +173,62 @@ class TunedEmbedder:
         return np.vstack([self.memo[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
 
 
+def _saved(path: Path, items: list[Labelled]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """A saved fold's codes, and its calibrated and raw scores placed in the rows of `items`."""
+    data = json.loads(path.read_text())
+    index = {item.id: n for n, item in enumerate(items)}
+    rows = [index[i] for i in data["ids"]]
+    scores, raw = (np.full((len(items), len(data["codes"])), np.nan) for _ in range(2))
+    scores[rows], raw[rows] = np.array(data["scores"]), np.array(data["raw"])
+    return data["codes"], scores, raw
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--layers", type=int, default=12, help="top layers to train (12: all of e5-small's)")
     parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--folds", type=int, default=5, help="how many of the 5 folds to run (all: 5)")
+    parser.add_argument("--lr", type=float, default=3e-5)
+    parser.add_argument("--weighted", action="store_true", help="class-weighted loss")
+    parser.add_argument("--folds", default="0,1,2,3,4", help="which of the 5 folds to run, e.g. 0 or 1,2")
     args = parser.parse_args()
     items = cycling_items()
     codebook = load_codebook(CYCLING_CODEBOOK)
     folds = stratified_folds(items, 5, seed=0)
+    tag = f"l{args.layers}-e{args.epochs}-lr{args.lr:g}{'-w' if args.weighted else ''}"
+    OUT.mkdir(parents=True, exist_ok=True)
     base = Base(args.layers)
     started = time.perf_counter()
     base.states([i.text for i in items])
     print(f"lower {base.cut} layers cached for {len(items)} texts in {time.perf_counter() - started:.0f} s", flush=True)
-    embedders: dict[frozenset, TunedEmbedder] = {}
-    folds = folds[:args.folds]
-    for number, (train_rows, test_rows) in enumerate(folds):
+    for number in [int(f) for f in args.folds.split(",")]:
+        train_rows, test_rows = folds[number]
         started = time.perf_counter()
         train = [items[i] for i in train_rows]
-        top = tune(base, [i.text for i in train], [i.codes[0] for i in train], args.epochs, seed=number)
-        embedders[frozenset(items[i].id for i in test_rows)] = TunedEmbedder(base, top, number)
-        print(f"fold {number}: tuned in {time.perf_counter() - started:.0f} s", flush=True)
-
-    def trained(train, test):
-        return Suggester(codebook, embedders[frozenset(i.id for i in test)]).fit(examples_of(train))
-
-    figures = metrics(cross_validate(items, folds, trained), 3)
-    print(f"hybrid on tuned e5 ({len(folds)} fold(s), {figures['passages']} passages scored): "
-          f"accuracy {figures['accuracy']:.3f}, macro-F1 {figures['macro_f1']:.3f}, top-3 {figures['top3']:.3f}")
+        top = tune(base, [i.text for i in train], [i.codes[0] for i in train], args.epochs, number, args.lr,
+                   args.weighted)
+        tuned_in = time.perf_counter() - started
+        embedder = TunedEmbedder(base, top, number)
+        result = cross_validate(items, [folds[number]],
+                                lambda train, test: Suggester(codebook, embedder).fit(examples_of(train)))
+        figures = metrics(result, 3)
+        print(f"fold {number}: tuned in {tuned_in:.0f} s; hybrid on the tuned vectors: accuracy "
+              f"{figures['accuracy']:.3f}, macro-F1 {figures['macro_f1']:.3f}", flush=True)
+        (OUT / f"finetune-{tag}-fold{number}.json").write_text(json.dumps(
+            {"codes": result.codes, "ids": [items[i].id for i in test_rows],
+             "scores": result.scores[test_rows].tolist(), "raw": result.raw[test_rows].tolist(),
+             "tuned_seconds": round(tuned_in)}))
+    saved = sorted(OUT.glob(f"finetune-{tag}-fold*.json"))
+    if len(saved) == len(folds):
+        pooled = raw = None
+        for path in saved:
+            codes, scores, fold_raw = _saved(path, items)
+            pooled = scores if pooled is None else np.where(np.isnan(scores), pooled, scores)
+            raw = fold_raw if raw is None else np.where(np.isnan(fold_raw), raw, fold_raw)
+        figures = metrics(OutOfFold(codes, items, pooled, raw, []), 3)
+        print(f"all 5 folds ({tag}): accuracy {figures['accuracy']:.3f}, macro-F1 {figures['macro_f1']:.3f}, "
+              f"top-3 {figures['top3']:.3f}", flush=True)
+    else:
+        print(f"{len(saved)} of {len(folds)} folds saved in {OUT}; run the others to pool them", flush=True)
 
 
 if __name__ == "__main__":
