@@ -140,5 +140,9 @@ class ModelNotAvailable(CodewerkError):
     """An embedding model is not on this machine (Codewerk never downloads one); says how to provide it."""
 
 
+class TuningError(CodewerkError):
+    """An embedding model cannot be tuned on these codings, or a tuned file does not fit the model."""
+
+
 class ExportError(CodewerkError):
     """A result cannot be written (an unwritable place, nothing to export); says what to do."""

@@ -20,8 +20,11 @@ from pathlib import Path
 import streamlit as st
 
 from coding.embed import embed_segments, get_embedder
+from coding.embed.tune import TuningSettings
 from coding.errors import CodewerkError
 from coding.store import Project
+from coding.suggest.adapt import SETTING as TUNED_SETTING
+from coding.suggest.adapt import suggestion_embedder, tune_project
 from coding.suggest.from_project import project_suggester
 from coding.suggest.groups import CodeGroup, GroupedSuggester
 from coding.suggest.model import DEFAULT_K, Suggestion
@@ -31,7 +34,8 @@ from coding.suggest.review import ReviewItem, Scores, review_queue
 # batch of eight takes well under a second, the longest an interactive suggestion waits for it.
 EMBED_BATCH = 8
 
-CorpusVersion = tuple[int, int]  # (number of documents, highest document id)
+CorpusVersion = tuple[int, int, str | None]  # (number of documents, highest document id, tuned model)
+SuggesterVersion = tuple[int, str | None]  # (last code or coding event, tuned model)
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,20 @@ class EmbeddingProgress:
         return 1.0 if self.state == "finished" else 0.0
 
 
+@dataclass(frozen=True)
+class TuningProgress:
+    """How far tuning the suggestion model on the project's codings has come (replaced, never changed)."""
+
+    state: str = "idle"  # "running", "finished" or "error"
+    done: int = 0  # training steps
+    total: int = 0
+    error: str | None = None
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 0.0
+
+
 @dataclass
 class SuggestionService:
     """The suggester of one project, rebuilt in a background thread when the project's coding changes;
@@ -57,17 +75,19 @@ class SuggestionService:
 
     path: Path
     suggester: GroupedSuggester | None = None
-    version: int | None = None
-    building: int | None = None
+    version: SuggesterVersion | None = None
+    building: SuggesterVersion | None = None
     progress: tuple[int, int] = (0, 0)
     error: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     embedding: EmbeddingProgress = field(default_factory=EmbeddingProgress)
     embedded: CorpusVersion | None = None  # the documents the last complete embedding run saw
     scored: Scores = field(default_factory=dict)  # the current suggester's suggestions, by passage text
+    tuning: TuningProgress = field(default_factory=TuningProgress)
+    tuning_settings: TuningSettings = field(default_factory=TuningSettings)
     _project: Project | None = None
 
-    def ensure(self, version: int) -> None:
+    def ensure(self, version: SuggesterVersion) -> None:
         """Start a rebuild if the project changed since the last one and none is running."""
         with self.lock:
             if version in (self.version, self.building):
@@ -75,12 +95,12 @@ class SuggestionService:
             self.building, self.progress, self.error = version, (0, 0), None
         threading.Thread(target=self._build, args=(version,), daemon=True, name="codewerk-suggester").start()
 
-    def _build(self, version: int) -> None:
+    def _build(self, version: SuggesterVersion) -> None:
         # The suggester keeps reading the vector cache through this connection; it stays open until
         # the next suggester replaces this one.
         project = Project(self.path)
         try:
-            suggester = project_suggester(project, get_embedder(),
+            suggester = project_suggester(project, suggestion_embedder(project, get_embedder()),
                                           progress=lambda done, total: setattr(self, "progress", (done, total)))
         except Exception as e:  # noqa: BLE001 - any failure must end "preparing" with its message, never hang
             project.close()
@@ -111,8 +131,8 @@ class SuggestionService:
         project = None
         try:
             project = Project(self.path)
-            embedder = get_embedder()
             while (corpus := corpus_version(project)) != self.embedded:
+                embedder = suggestion_embedder(project, get_embedder())  # tuning may have changed it
                 embed_segments(project, embedder, batch_size=EMBED_BATCH,
                                progress=lambda done, total: setattr(self, "embedding",
                                                                     EmbeddingProgress("running", done, total)))
@@ -121,6 +141,32 @@ class SuggestionService:
             self.embedding = replace(self.embedding, state="error", error=str(e) or type(e).__name__)
         else:
             self.embedding = replace(self.embedding, state="finished")
+        finally:
+            if project is not None:
+                project.close()
+
+    def start_tuning(self) -> bool:
+        """Tune the suggestion model on the project's codings in a background thread (`coding.suggest.adapt`);
+        False if a tuning is running already. When it ends, the project setting changes, and the next page
+        run rebuilds the suggester on the tuned model; until then suggestions keep the model they have."""
+        with self.lock:
+            if self.tuning.state == "running":
+                return False
+            self.tuning = TuningProgress("running")
+        threading.Thread(target=self._tune, daemon=True, name="codewerk-tuning").start()
+        return True
+
+    def _tune(self) -> None:
+        project = None
+        try:
+            project = Project(self.path)
+            tune_project(project, get_embedder(), settings=self.tuning_settings,
+                         progress=lambda done, total: setattr(self, "tuning", TuningProgress("running", done, total)))
+        except Exception as e:  # noqa: BLE001 - a background failure must reach the page as a message
+            message = str(e) if isinstance(e, CodewerkError) else f"{type(e).__name__}: {e}"
+            self.tuning = replace(self.tuning, state="error", error=message)
+        else:
+            self.tuning = replace(self.tuning, state="finished")
         finally:
             if project is not None:
                 project.close()
@@ -182,14 +228,15 @@ def service(path: str) -> SuggestionService:
     return SuggestionService(Path(path))
 
 
-def coding_version(project: Project) -> int:
-    """Changes whenever a code or coding changes (the last such event in the log)."""
+def suggester_version(project: Project) -> SuggesterVersion:
+    """Changes whenever a code or coding changes (the last such event in the log) or the suggestion model
+    is tuned or reset."""
     row = project.db.execute("SELECT max(id) FROM events WHERE entity IN ('code', 'coding')").fetchone()
-    return row[0] or 0
+    return row[0] or 0, project.setting(TUNED_SETTING)
 
 
 def corpus_version(project: Project) -> CorpusVersion:
-    """Changes whenever documents are imported: their number and the highest id (one cheap query on
-    every page run, not the document list with its counts)."""
+    """Changes whenever documents are imported (their number and the highest id: one cheap query on
+    every page run, not the document list with its counts) or the suggestion model changes."""
     count, highest = project.db.execute("SELECT count(*), max(id) FROM documents").fetchone()
-    return count, highest or 0
+    return count, highest or 0, project.setting(TUNED_SETTING)

@@ -62,3 +62,23 @@ def _build(name: str) -> Embedder:
         return SentenceTransformerEmbedder(name[3:].strip())
     raise ModelNotAvailable(f"no embedder called '{name}'; choose one of {', '.join(NAMES)} "
                             "(in settings or with CODEWERK_EMBEDDER)")
+
+
+_tuned: dict[tuple[str, str], Embedder] = {}
+_tuned_guard = threading.Lock()
+
+
+def get_tuned(base, path) -> Embedder:
+    """`base` (a sentence-transformers embedder) with the tuned weights in `path` applied; built once per
+    file content and process, so all users share it. The previous tuned model of the same base is let go."""
+    from coding.embed.st_backend import SentenceTransformerEmbedder
+    from coding.embed.tune import tuned_identity
+
+    key = (base.model_id, tuned_identity(path))
+    with _tuned_guard:
+        if key not in _tuned:
+            for old in [k for k in _tuned if k[0] == base.model_id]:
+                del _tuned[old]  # one tuned copy per base model in memory (about 0.5 GB for e5)
+            _tuned[key] = SentenceTransformerEmbedder(base.folder, prefix=base.prefix, model_id=base.model_id,
+                                                      batch_size=base.batch_size, tuned=path)
+        return _tuned[key]

@@ -81,20 +81,32 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model on CPU; `prefix` is put before every text (e5 wants `query: `).
 
     The model loads when the embedder is made, so a missing or broken model is reported at once.
+    `tuned` names a file of weights fine-tuned from this model on a team's codings
+    (`coding.suggest.tune`); they are applied on load, and the model id says so.
     """
 
     def __init__(self, name_or_path: str | Path, prefix: str = "", *, model_id: str | None = None,
-                 batch_size: int = 32) -> None:
+                 batch_size: int = 32, tuned: str | Path | None = None) -> None:
         self.name = str(name_or_path)
         self.prefix = prefix
         self.batch_size = batch_size
-        self.folder, identity = locate(self.name)
+        self.folder, self.identity = locate(self.name)
         self._model = _load(self.folder)
         dimension = getattr(self._model, "get_embedding_dimension", None) or \
             self._model.get_sentence_embedding_dimension
         self.dim = int(dimension())
-        self.model_id = model_id or f"st:{identity}" + (f"/prefix={prefix}" if prefix else "")
+        self.model_id = model_id or f"st:{self.identity}" + (f"/prefix={prefix}" if prefix else "")
+        if tuned is not None:
+            from coding.embed.tune import apply_tuned, tuned_identity
+
+            apply_tuned(self._model, tuned, base=self.identity)
+            self.model_id += f"+tuned-{tuned_identity(tuned)}"
         self._lock = threading.Lock()
+
+    @property
+    def model(self) -> Any:
+        """The loaded sentence-transformers model (for tuning a copy of it)."""
+        return self._model
 
     def embed(self, texts: Sequence[str], *, progress: Progress | None = None) -> np.ndarray:
         texts = [self.prefix + t for t in texts]

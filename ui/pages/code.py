@@ -9,7 +9,7 @@ from ui.components.transcript import transcript_view
 from ui.i18n import t
 from ui.session import current_session
 from ui.state import language, open_project, require
-from ui.suggestions import coding_version, service
+from ui.suggestions import service, suggester_version
 from ui.text import md_escape, percent, shorten
 
 INVIVO_PARENT = "INVIVO"
@@ -154,7 +154,7 @@ def _suggestions(selection, already: list[str]) -> None:
         st.caption(t("no_suggestions_interviewer", lang))
         return
     svc = service(str(project.path))
-    svc.ensure(coding_version(project))
+    svc.ensure(suggester_version(project))
     if svc.suggester is None:
         _preparing(svc)
         return

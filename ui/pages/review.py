@@ -2,12 +2,13 @@
 import streamlit as st
 
 from coding.errors import CodewerkError
+from coding.suggest.adapt import current_tuning, forget_tuning
 from coding.suggest.review import accept_all, reject_all
 from ui.colors import code_colors
 from ui.i18n import t
 from ui.session import current_session
-from ui.state import language, open_project
-from ui.suggestions import coding_version, corpus_version, service
+from ui.state import language, open_project, require
+from ui.suggestions import corpus_version, service, suggester_version
 from ui.text import md_escape, percent, shorten
 
 DEFAULT_THRESHOLD = 60  # percent
@@ -24,7 +25,7 @@ if not documents:
     st.stop()
 
 svc = service(str(project.path))
-svc.ensure(coding_version(project))
+svc.ensure(suggester_version(project))
 svc.ensure_embedded(corpus_version(project))
 
 
@@ -50,6 +51,39 @@ def _status(drawn: tuple[bool, str]) -> None:
 drawn = (svc.suggester is not None, svc.embedding.state)
 busy = (not drawn[0] and not svc.error) or drawn[1] == "running"
 st.fragment(_status, run_every=2.0 if busy else None)(drawn)
+
+
+# -- the suggestion model, tuned on the team's codings (leads and admins) ---------------------------
+def _tuning_status(drawn_state: str) -> None:
+    """Progress of a running tuning; reruns the page when it ends, so suggestions switch to the new model."""
+    tuning = svc.tuning
+    if tuning.state != drawn_state:
+        st.rerun(scope="app")
+    if tuning.state == "running":
+        st.progress(tuning.fraction, text=t("tuning_running", lang, done=tuning.done, total=tuning.total)
+                    if tuning.total else t("tuning_starting", lang))
+    elif tuning.state == "error":
+        st.warning(t("tuning_failed", lang, error=tuning.error))
+
+
+if require(session, "edit_codebook"):
+    with st.expander(t("tuning_title", lang)):
+        tuned = current_tuning(project)
+        if tuned:
+            st.caption(t("tuning_current", lang, codings=tuned["codings"], at=tuned["at"][:10],
+                         minutes=max(1, round(tuned["seconds"] / 60))))
+        else:
+            st.caption(t("tuning_base", lang))
+        st.caption(t("tuning_explained", lang))
+        running = svc.tuning.state == "running"
+        with st.container(horizontal=True):
+            if st.button(t("tuning_start", lang), key="tuning_start", disabled=running):
+                svc.start_tuning()
+                st.rerun()
+            if tuned and st.button(t("tuning_forget", lang), key="tuning_forget", disabled=running):
+                forget_tuning(project)
+                st.rerun()
+        st.fragment(_tuning_status, run_every=2.0 if running else None)(svc.tuning.state)
 
 # -- what to review ---------------------------------------------------------------------------------
 by_id = {d["id"]: d for d in documents}
