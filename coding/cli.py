@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     suggest.add_argument("--reasons", action="store_true",
                          help="add each suggestion's reason (closest coded example, anchor or definition)")
 
+    tune = commands.add_parser("tune", help="adapt the project's suggestion model to its codings (minutes), "
+                               "or go back to the base model")
+    tune.add_argument("--epochs", type=int, default=3, help="passes over the codings (default 3)")
+    tune.add_argument("--reset", action="store_true", help="suggest with the base model again")
+
     themes = commands.add_parser("themes", help="cluster coded segments into cross-stakeholder themes: "
                                  "JSON lines in (stdin), one JSON object out")
     themes.add_argument("--n-themes", default="auto", metavar="N|auto",
@@ -315,6 +320,32 @@ def _n_themes(value: str) -> int | str:
     raise InputError("--n-themes", f"must be a number of at least 1, auto, finer or coarser, not {value!r}")
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from coding.embed import get_embedder
+    from coding.embed.tune import TuningSettings
+    from coding.suggest.adapt import forget_tuning, tune_project
+
+    if args.epochs < 1:
+        raise InputError("--epochs", f"must be at least 1, not {args.epochs}")
+    with _open(args) as project:
+        if args.reset:
+            forget_tuning(project)
+            print("suggestions use the base model again")
+            return 0
+        last = [-1]
+
+        def progress(done: int, total: int) -> None:
+            percent = 100 * done // total
+            if percent // 10 != last[0] // 10 or done == total:
+                last[0] = percent
+                print(f"  {percent} % ({done} of {total} steps)", file=sys.stderr, flush=True)
+
+        record = tune_project(project, get_embedder(), settings=TuningSettings(epochs=args.epochs), progress=progress)
+    print(f"suggestions now use a model tuned on {record['codings']} codings in {record['seconds']} s "
+          f"({record['file']})")
+    return 0
+
+
 def cmd_themes(args: argparse.Namespace) -> int:
     import numpy as np
 
@@ -371,7 +402,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"init": cmd_init, "demo": cmd_demo, "import": cmd_import, "documents": cmd_documents, "turns": cmd_turns,
-            "codebook": cmd_codebook, "suggest": cmd_suggest, "themes": cmd_themes, "eval": cmd_eval,
+            "codebook": cmd_codebook, "suggest": cmd_suggest, "tune": cmd_tune, "themes": cmd_themes, "eval": cmd_eval,
             "export": cmd_export, "import-qdpx": cmd_import_qdpx}
 
 

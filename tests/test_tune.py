@@ -195,3 +195,32 @@ def test_leads_see_how_to_adapt_the_model_and_coders_do_not(tmp_path):
     assert [b.label for b in lead.button if b.key == "tuning_start"] == ["Jetzt anpassen"]
     coder = open_app(path, "coder", "ui/pages/review.py", password=PASSWORD)
     assert "Vorschlagsmodell an die Kodierungen anpassen" not in [e.label for e in coder.expander]
+
+
+# -- on the command line --------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_codewerk_tune_adapts_the_project_and_reset_goes_back(minilm, tmp_path, monkeypatch, capsys):
+    from coding.cli import main
+
+    path = make_project(tmp_path)
+    monkeypatch.setenv("CODEWERK_EMBEDDER", f"st:{minilm.name}")
+    assert main(["--project", str(path), "tune", "--epochs", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert "suggestions now use a model tuned on 24 codings" in out and "100 %" in err
+    with Project(path) as project:
+        assert "+tuned-" in suggestion_embedder(project, minilm).model_id
+    assert main(["--project", str(path), "tune", "--reset"]) == 0
+    with Project(path) as project:
+        assert suggestion_embedder(project, minilm) is minilm
+
+
+def test_codewerk_tune_says_why_it_cannot(tmp_path, monkeypatch, capsys):
+    from coding.cli import main
+
+    path = make_project(tmp_path)
+    monkeypatch.setenv("CODEWERK_EMBEDDER", "hashing")
+    assert main(["--project", str(path), "tune"]) == 1
+    assert "'hashing-v1-256' cannot be tuned" in capsys.readouterr().err
+    assert main(["--project", str(path), "tune", "--epochs", "0"]) == 1
+    assert "--epochs: must be at least 1" in capsys.readouterr().err
