@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 from bench.suggest_quality import CACHE as OUT  # noqa: E402
 from bench.suggest_quality import CYCLING, CYCLING_CODEBOOK  # noqa: E402
 from coding.codebook import load_codebook  # noqa: E402
+from coding.embed.tune import length_batches, warm_up_then_decay  # noqa: E402
 from coding.suggest import Suggester  # noqa: E402
 from coding.suggest.data import Labelled, load_labelled  # noqa: E402
 from coding.suggest.evaluate import OutOfFold, cross_validate, examples_of, metrics, stratified_folds  # noqa: E402
@@ -119,12 +120,11 @@ class Top:
 
 def tune(base: Base, texts: list[str], labels: list[str], epochs: int, seed: int, lr: float = 3e-5,
          weighted: bool = False) -> Top:
-    """Train the top layers and a linear head on (text, code) pairs.
+    """Train the top layers and a linear head on (text, code) pairs, as `coding.embed.tune.tune_model`
+    does in the app (same batching, schedule and loss), but on the cached output of the frozen layers.
 
-    Batches hold texts of similar length (sorted, then the batches shuffled), so little time goes
-    into padding; the learning rate warms up over the first tenth of the steps and then falls
-    linearly to zero. The loss is plain cross-entropy unless `weighted` (class weights trade
-    accuracy on the frequent codes for recall on the rare ones).
+    The loss is plain cross-entropy unless `weighted` (class weights trade accuracy on the frequent
+    codes for recall on the rare ones).
     """
     import torch
 
@@ -138,11 +138,8 @@ def tune(base: Base, texts: list[str], labels: list[str], epochs: int, seed: int
                                    {"params": head.parameters(), "lr": 2e-3}], weight_decay=0.01)
     loss = torch.nn.CrossEntropyLoss(weight=counts.sum() / (len(classes) * counts) if weighted else None)
     states = base.states(texts)
-    by_length = np.argsort([s.shape[0] for s in states], kind="stable")
-    batches = [by_length[i:i + 16] for i in range(0, len(by_length), 16)]
-    total = epochs * len(batches)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min(1.0, (step + 1) / (0.1 * total)) * max(0.0, (total - step) / total))
+    batches = length_batches([s.shape[0] for s in states], 16)  # by tokens here, by characters in the app
+    schedule = warm_up_then_decay(optimiser, epochs * len(batches), 0.1)
     rng = np.random.default_rng(seed)
     top.layers.train()
     for _ in range(epochs):

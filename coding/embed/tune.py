@@ -72,6 +72,22 @@ def _pooled(model: Any, features: dict[str, Any]) -> Any:
     return features["sentence_embedding"]
 
 
+def length_batches(lengths: Sequence[int], size: int) -> list[np.ndarray]:
+    """Positions grouped into batches of texts of similar length (sorted by length, stable), so that
+    batches carry little padding; the caller shuffles the batches."""
+    by_length = np.argsort(np.asarray(lengths), kind="stable")
+    return [by_length[start:start + size] for start in range(0, len(by_length), size)]
+
+
+def warm_up_then_decay(optimiser: Any, steps: int, warm_up: float) -> Any:
+    """A learning-rate schedule rising linearly over the first `warm_up` share of `steps`, then falling
+    linearly to zero at the last step."""
+    import torch
+
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: min(1.0, (step + 1) / max(1.0, warm_up * steps)) * (steps - step) / steps)
+
+
 def tune_model(model: Any, tasks: Sequence[Task], *, prefix: str = "", settings: TuningSettings = TuningSettings(),
                progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Fine-tune a loaded sentence-transformers `model` in place on coded passages; return its tuned tensors.
@@ -95,9 +111,7 @@ def tune_model(model: Any, tasks: Sequence[Task], *, prefix: str = "", settings:
         heads.append(torch.nn.Linear(dim, len(codes)))
         texts = [prefix + text for text, _ in task]
         targets = torch.tensor([codes.index(code) for _, code in task])
-        by_length = np.argsort([len(t) for t in texts], kind="stable")
-        for start in range(0, len(by_length), settings.batch_size):
-            picked = by_length[start:start + settings.batch_size]
+        for picked in length_batches([len(t) for t in texts], settings.batch_size):
             batches.append((number, [texts[i] for i in picked], targets[picked]))
     trained = tuned_parameters(model)
     embeddings = _trainable(model).embeddings
@@ -107,8 +121,7 @@ def tune_model(model: Any, tasks: Sequence[Task], *, prefix: str = "", settings:
          {"params": [p for head in heads for p in head.parameters()], "lr": settings.head_learning_rate}],
         weight_decay=settings.weight_decay)
     steps = settings.epochs * len(batches)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min(1.0, (step + 1) / max(1.0, settings.warm_up * steps)) * (steps - step) / steps)
+    schedule = warm_up_then_decay(optimiser, steps, settings.warm_up)
     loss = torch.nn.CrossEntropyLoss()
     model.train()
     embeddings.eval()  # no dropout on the frozen part: it is the same input every epoch
