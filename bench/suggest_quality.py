@@ -178,7 +178,9 @@ def run_demo(embedder, k: int = 3) -> dict:
 
 # -- the cycling dialogues ------------------------------------------------------------------------
 
-def run_cycling(embedder, quick: bool, k: int = 3) -> dict:
+def cycling_items() -> tuple[list[Labelled], list[Labelled]]:
+    """The cycling contributions twice, in the same order: text only (the title where the text is empty),
+    and title + text joined as the upstream preprocessing does."""
     import csv
     import io
 
@@ -186,6 +188,11 @@ def run_cycling(embedder, quick: bool, k: int = 3) -> dict:
     raw = {r["ID"]: r for r in csv.DictReader(io.StringIO(CYCLING.read_text(encoding="utf-8"), newline=""))}
     joined = [Labelled(i.id, (raw[i.id]["title"].strip() + ". " + raw[i.id]["text"].strip())
                        if raw[i.id]["text"].strip() else raw[i.id]["title"].strip(), i.codes) for i in items]
+    return items, joined
+
+
+def run_cycling(embedder, quick: bool, k: int = 3) -> dict:
+    items, joined = cycling_items()
     codebook = load_codebook(CYCLING_CODEBOOK)
     folds = stratified_folds(items, 5, seed=0)
     out = {"passages": len(items), "codes": len({i.codes[0] for i in items})}
