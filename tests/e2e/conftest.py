@@ -165,6 +165,20 @@ def log_in(page: Any, url: str, name: str, password: str, *, timeout: float = 30
     expect(page.get_by_test_id("stSidebar").get_by_text("Angemeldet als")).to_be_visible(timeout=timeout)
 
 
+@contextlib.contextmanager
+def logged_in(browser: Any, url: str, name: str, password: str, *, viewport: Mapping[str, int],
+              timeout: float = 30_000, **context_options: Any) -> Iterator[Any]:
+    """A page in a fresh browser context (its own cookies), logged in as `name`; the context closes after."""
+    context = browser.new_context(viewport=dict(viewport), **context_options)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(timeout)
+        log_in(page, url, name, password)
+        yield page
+    finally:
+        context.close()
+
+
 # -- fixtures ---------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def browser():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from coding.store import Project
+from tests.e2e.conftest import logged_in
 from tests.test_review import CODES, PASSWORD, make_project
 
 pytestmark = pytest.mark.e2e
@@ -24,17 +25,13 @@ def reviewing(tmp_path_factory, serve):
     return url, path
 
 
-def test_a_coder_ticks_two_suggestions_and_accepts_them(reviewing, browser, log_in, artifacts):
+def test_a_coder_ticks_two_suggestions_and_accepts_them(reviewing, browser, artifacts):
     from playwright.sync_api import expect
 
     url, path = reviewing
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT)
-        dialogs: list[str] = []
+    dialogs: list[str] = []
+    with logged_in(browser, url, "coder", PASSWORD, viewport=VIEWPORT, timeout=TIMEOUT) as page:
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        log_in(page, url, "coder", PASSWORD)
         page.get_by_test_id("stSidebar").get_by_role("link", name="Vorschläge prüfen").click()
         expect(page.get_by_role("heading", name="Vorschläge prüfen")).to_be_visible()
         rows = page.get_by_test_id("stCheckbox")
@@ -52,8 +49,6 @@ def test_a_coder_ticks_two_suggestions_and_accepts_them(reviewing, browser, log_
         expect(page.get_by_text("4 offene Vorschläge ab 60 % Sicherheit")).to_be_visible()
         expect(rows).to_have_count(4)
         page.screenshot(path=str(artifacts / "review_accepted.png"), full_page=True)
-    finally:
-        context.close()
 
     names = {code.id: code.name for code in CODES}
     expected = set()

@@ -9,6 +9,7 @@ import pytest
 
 from coding.store import Project
 from coding.suggest.adapt import current_tuning
+from tests.e2e.conftest import logged_in
 from tests.test_tune import PASSWORD, make_project
 
 pytestmark = pytest.mark.e2e
@@ -28,15 +29,11 @@ def tuning(tmp_path_factory, serve):
     return url, path
 
 
-def test_a_lead_adapts_the_suggestion_model_and_goes_back(tuning, browser, log_in, artifacts):
+def test_a_lead_adapts_the_suggestion_model_and_goes_back(tuning, browser, artifacts):
     from playwright.sync_api import expect
 
     url, path = tuning
-    context = browser.new_context(viewport=VIEWPORT)
-    try:
-        page = context.new_page()
-        page.set_default_timeout(TIMEOUT)
-        log_in(page, url, "lead", PASSWORD)
+    with logged_in(browser, url, "lead", PASSWORD, viewport=VIEWPORT, timeout=TIMEOUT) as page:
         page.get_by_test_id("stSidebar").get_by_role("link", name="Vorschläge prüfen").click()
         page.get_by_text(TITLE).click()
         expect(page.get_by_text("Die Vorschläge nutzen das Grundmodell")).to_be_visible()
@@ -54,5 +51,3 @@ def test_a_lead_adapts_the_suggestion_model_and_goes_back(tuning, browser, log_i
         expect(page.get_by_text("Die Vorschläge nutzen das Grundmodell")).to_be_visible()
         with Project(path) as project:
             assert current_tuning(project) is None
-    finally:
-        context.close()
