@@ -33,7 +33,8 @@ from coding.codebook import load_codebook  # noqa: E402
 from coding.embed.tune import length_batches, warm_up_then_decay  # noqa: E402
 from coding.suggest import Suggester  # noqa: E402
 from coding.suggest.data import Labelled  # noqa: E402
-from coding.suggest.evaluate import OutOfFold, cross_validate, examples_of, metrics, stratified_folds  # noqa: E402
+from coding.suggest.evaluate import (OutOfFold, calibration_table, cross_validate, examples_of, metrics,  # noqa: E402
+                                     stratified_folds)
 
 
 class Base:
@@ -234,10 +235,13 @@ def report(items: list[Labelled], folds, tag: str, args: argparse.Namespace) -> 
                      f"| {seconds / 60:.0f} min |")
         pooled = scores if pooled is None else np.where(np.isnan(scores), pooled, scores)
         raw = fold_raw if raw is None else np.where(np.isnan(fold_raw), raw, fold_raw)
-    figures = metrics(OutOfFold(codes, items, pooled, raw, []), 3)
+    result = OutOfFold(codes, items, pooled, raw, [])
+    figures = metrics(result, 3)
+    _, ece = calibration_table(result, 3)
     which = "all 5 folds" if len(saved) == len(folds) else f"folds {', '.join(map(str, sorted(saved)))} only"
     summary = (f"{which} ({tag}): accuracy {figures['accuracy']:.3f}, macro-F1 {figures['macro_f1']:.3f}, "
-               f"top-3 {figures['top3']:.3f} over {figures['passages']} passages")
+               f"top-3 {figures['top3']:.3f} over {figures['passages']} passages; calibration ECE {ece:.3f} "
+               "(the 3 suggestions shown per passage)")
     print(summary, flush=True)
     lines += ["", f"**Pooled, {summary}.** The frozen model on the same folds: see the section above "
               "(title + text, hybrid)."]
