@@ -3,14 +3,13 @@
 Frozen sentence embeddings know German, not the team's codebook: two passages about the same bike
 lane can sit far apart because one complains and the other praises. Fine-tuning trains the model's
 transformer layers, with one linear head per group of alternative codes, to tell the team's codes
-apart; the suggester then runs on the tuned model's vectors. On the cycling dialogues (fold 0 of
-the 5-fold benchmark) this lifted the hybrid suggester from accuracy 0.774 to 0.793 and macro-F1
-from 0.711 to 0.739 (`bench/suggest_finetune.py`).
+apart; the suggester then runs on the tuned model's vectors. What that gains on the cycling
+dialogues: BENCHMARKS.md, section "Code suggestions on a tuned model" (`bench/suggest_finetune.py`).
 
 What is trained and kept: the encoder layers (the word-embedding table stays frozen: it is most of
 the model's size and holds what the model knows of the vocabulary). Only the trained tensors are
-saved, in one safetensors file beside nothing else (about 85 MB for e5-small); loading applies them
-to the base model, whose identity is recorded in the file and checked.
+saved, in one safetensors file (about 85 MB for e5-small, against 470 MB for the whole model); loading
+applies them to the base model, whose identity is recorded in the file and checked.
 
 Training: batches of texts of similar length (little padding), shuffled; AdamW with a warm-up over
 the first tenth of the steps, then a linear decay to zero; plain cross-entropy per group.
