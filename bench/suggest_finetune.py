@@ -238,7 +238,8 @@ def report(items: list[Labelled], folds, tag: str, args: argparse.Namespace) -> 
     result = OutOfFold(codes, items, pooled, raw, [])
     figures = metrics(result, 3)
     _, ece = calibration_table(result, 3)
-    which = "all 5 folds" if len(saved) == len(folds) else f"folds {', '.join(map(str, sorted(saved)))} only"
+    numbers = ", ".join(map(str, sorted(saved)))
+    which = "all 5 folds" if len(saved) == len(folds) else f"fold{'s' if len(saved) > 1 else ''} {numbers} only"
     summary = (f"{which} ({tag}): accuracy {figures['accuracy']:.3f}, macro-F1 {figures['macro_f1']:.3f}, "
                f"top-3 {figures['top3']:.3f} over {figures['passages']} passages; calibration ECE {ece:.3f} "
                "(the 3 suggestions shown per passage)")
