@@ -6,6 +6,7 @@ import contextlib
 import getpass
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -334,9 +335,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
             return 0
         last = [-1]
 
-        def progress(done: int, total: int) -> None:
+        def progress(done: int, total: int) -> None:  # every 5 %; the app reads these lines (PROGRESS_LINE)
             percent = 100 * done // total
-            if percent // 10 != last[0] // 10 or done == total:
+            if percent // 5 != last[0] // 5 or done == total:
                 last[0] = percent
                 print(f"  {percent} % ({done} of {total} steps)", file=sys.stderr, flush=True)
 
@@ -344,6 +345,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
     print(f"suggestions now use a model tuned on {record['codings']} codings in {record['seconds']} s "
           f"({record['file']})")
     return 0
+
+
+PROGRESS_LINE = re.compile(r"^\s*\d+ % \((\d+) of (\d+) steps\)$")  # what `codewerk tune` prints while it runs
 
 
 def cmd_themes(args: argparse.Namespace) -> int:

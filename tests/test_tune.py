@@ -166,8 +166,9 @@ def test_the_service_tunes_in_the_background_and_then_suggests_with_the_tuned_mo
     import ui.suggestions as suggestions
 
     monkeypatch.setattr(suggestions, "get_embedder", lambda name=None: minilm)
+    monkeypatch.setenv("CODEWERK_EMBEDDER", f"st:{minilm.name}")  # for the tuning process
     path = make_project(tmp_path)
-    svc = suggestions.SuggestionService(path, tuning_settings=QUICK)
+    svc = suggestions.SuggestionService(path, tuning_epochs=1)
     with Project(path) as project:
         before = suggestions.suggester_version(project)
         svc.ensure(before)
@@ -184,6 +185,19 @@ def test_the_service_tunes_in_the_background_and_then_suggests_with_the_tuned_mo
         assert "+tuned-" in svc.model_id
         groups = svc.suggest("Die Miete in der Weststraße steigt, Wohnungen sind knapp.", 1)
         assert groups[0][1][0].code == "H1"
+
+
+def test_a_failed_tuning_reaches_the_page_as_its_one_line_error(tmp_path, monkeypatch):
+    import ui.suggestions as suggestions
+
+    monkeypatch.setenv("CODEWERK_EMBEDDER", "hashing")
+    svc = suggestions.SuggestionService(make_project(tmp_path))
+    assert svc.start_tuning()
+    deadline = time.time() + 120
+    while svc.tuning.state == "running" and time.time() < deadline:
+        time.sleep(0.1)
+    assert svc.tuning.state == "error"
+    assert svc.tuning.error.startswith("the embedding model 'hashing-v1-256' cannot be tuned")
 
 
 def test_leads_see_how_to_adapt_the_model_and_coders_do_not(tmp_path):

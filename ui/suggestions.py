@@ -12,6 +12,9 @@ at most. The review page lists what is embedded already and shows how far the re
 """
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -19,12 +22,13 @@ from pathlib import Path
 
 import streamlit as st
 
+from coding.cli import PROGRESS_LINE
 from coding.embed import embed_segments, get_embedder
 from coding.embed.tune import TuningSettings
 from coding.errors import CodewerkError
 from coding.store import Project
 from coding.suggest.adapt import SETTING as TUNED_SETTING
-from coding.suggest.adapt import suggestion_embedder, tune_project
+from coding.suggest.adapt import suggestion_embedder
 from coding.suggest.from_project import project_suggester
 from coding.suggest.groups import CodeGroup, GroupedSuggester
 from coding.suggest.model import DEFAULT_K, Suggestion
@@ -84,7 +88,7 @@ class SuggestionService:
     embedded: CorpusVersion | None = None  # the documents the last complete embedding run saw
     scored: Scores = field(default_factory=dict)  # the current suggester's suggestions, by passage text
     tuning: TuningProgress = field(default_factory=TuningProgress)
-    tuning_settings: TuningSettings = field(default_factory=TuningSettings)
+    tuning_epochs: int = TuningSettings.epochs
     _project: Project | None = None
 
     def ensure(self, version: SuggesterVersion) -> None:
@@ -146,9 +150,13 @@ class SuggestionService:
                 project.close()
 
     def start_tuning(self) -> bool:
-        """Tune the suggestion model on the project's codings in a background thread (`coding.suggest.adapt`);
+        """Tune the suggestion model on the project's codings (`codewerk tune`, `coding.suggest.adapt`);
         False if a tuning is running already. When it ends, the project setting changes, and the next page
-        run rebuilds the suggester on the tuned model; until then suggestions keep the model they have."""
+        run rebuilds the suggester on the tuned model; until then suggestions keep the model they have.
+
+        The training runs in its own process at a lower priority, so the people coding meanwhile get
+        their suggestions first, and its memory goes back when it ends.
+        """
         with self.lock:
             if self.tuning.state == "running":
                 return False
@@ -157,19 +165,27 @@ class SuggestionService:
         return True
 
     def _tune(self) -> None:
-        project = None
+        command = [sys.executable, "-m", "coding", "--project", str(self.path), "tune",
+                   "--epochs", str(self.tuning_epochs)]
+        said: list[str] = []
         try:
-            project = Project(self.path)
-            tune_project(project, get_embedder(), settings=self.tuning_settings,
-                         progress=lambda done, total: setattr(self, "tuning", TuningProgress("running", done, total)))
-        except Exception as e:  # noqa: BLE001 - a background failure must reach the page as a message
-            message = str(e) if isinstance(e, CodewerkError) else f"{type(e).__name__}: {e}"
+            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                       encoding="utf-8", errors="replace", preexec_fn=_lower_priority)
+            for line in process.stderr:
+                if step := PROGRESS_LINE.match(line):
+                    self.tuning = TuningProgress("running", int(step[1]), int(step[2]))
+                elif line.strip():
+                    said.append(line.strip())
+            failed = process.wait()
+        except OSError as e:
+            said, failed = [f"{type(e).__name__}: {e}"], 1
+        if failed:
+            # The command's own one-line error, without its "codewerk: error: " prefix.
+            errors = [s for s in said if s.startswith("codewerk:")] or said or [f"exit code {failed}"]
+            message = errors[-1].removeprefix("codewerk: error: ").removeprefix("codewerk: ")
             self.tuning = replace(self.tuning, state="error", error=message)
         else:
             self.tuning = replace(self.tuning, state="finished")
-        finally:
-            if project is not None:
-                project.close()
 
     def suggest(self, text: str, k: int) -> list[tuple[CodeGroup, list[Suggestion]]] | None:
         """Each group's k best codes for one passage (None while no suggester is ready)."""
@@ -226,6 +242,10 @@ class _Locked:
 def service(path: str) -> SuggestionService:
     """One service per project and server process, shared by all users."""
     return SuggestionService(Path(path))
+
+
+def _lower_priority() -> None:
+    os.nice(10)
 
 
 def suggester_version(project: Project) -> SuggesterVersion:
