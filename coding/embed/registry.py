@@ -70,11 +70,10 @@ _tuned_guard = threading.Lock()
 
 def get_tuned(base, path) -> Embedder:
     """`base` (a sentence-transformers embedder) with the tuned weights in `path` applied; built once per
-    file content and process, so all users share it. The previous tuned model of the same base is let go."""
+    file and process, so all users share it. The previous tuned model of the same base is let go."""
     from coding.embed.st_backend import SentenceTransformerEmbedder
-    from coding.embed.tune import tuned_identity
 
-    key = (base.model_id, tuned_identity(path))
+    key = (base.model_id, str(path))  # a tuned file is named by its content's hash, so the path names it
     with _tuned_guard:
         if key not in _tuned:
             for old in [k for k in _tuned if k[0] == base.model_id]:

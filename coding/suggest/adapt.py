@@ -6,7 +6,7 @@ apart, one head per group of alternative codes. The tuned weights are kept besid
 (`<project>.tuned/<identity>.safetensors`), and the project setting `suggest.tuned_model` says
 which file the suggestions use. Everything else (themes, the vector cache of the base model) keeps
 the base model: the tuned vectors have their own model id, so both live side by side in the cache.
-Going back to the base model only removes the setting.
+Going back to the base model removes the setting and the file.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from coding.embed.base import Embedder
 from coding.embed.tune import TuningSettings, save_tuned, settings_record, tune_model
 from coding.errors import TuningError
 from coding.store import Project
+from coding.suggest.base import SuggestError
 from coding.suggest.from_project import project_examples
 from coding.suggest.groups import code_groups
 
@@ -60,7 +61,7 @@ def tune_project(project: Project, embedder: Embedder, *, settings: TuningSettin
     base = _tunable(embedder)
     try:
         tasks = tuning_tasks(project)
-    except Exception as e:  # no two codes to choose between, for one
+    except SuggestError as e:  # no two codes with the same parent to choose between
         raise TuningError(f"nothing to tune on: {e}") from e
     if not tasks:
         raise TuningError(f"tuning needs at least {MIN_CODINGS} codings of two or more codes of one group; "
