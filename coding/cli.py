@@ -339,7 +339,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
             percent = 100 * done // total
             if percent // 5 != last[0] // 5 or done == total:
                 last[0] = percent
-                print(f"  {percent} % ({done} of {total} steps)", file=sys.stderr, flush=True)
+                print(progress_line(done, total), file=sys.stderr, flush=True)
 
         record = tune_project(project, get_embedder(), settings=TuningSettings(epochs=args.epochs), progress=progress)
     print(f"suggestions now use a model tuned on {record['codings']} codings in {record['seconds']} s "
@@ -347,7 +347,12 @@ def cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
-PROGRESS_LINE = re.compile(r"^\s*\d+ % \((\d+) of (\d+) steps\)$")  # what `codewerk tune` prints while it runs
+PROGRESS_LINE = re.compile(r"^\s*\d+ % \((\d+) of (\d+) steps\)$")  # matches `progress_line`; the app reads it
+
+
+def progress_line(done: int, total: int) -> str:
+    """What `codewerk tune` prints on standard error as it goes, e.g. "  35 % (49 of 141 steps)"."""
+    return f"  {100 * done // total} % ({done} of {total} steps)"
 
 
 def cmd_themes(args: argparse.Namespace) -> int:

@@ -82,7 +82,7 @@ class SentenceTransformerEmbedder:
 
     The model loads when the embedder is made, so a missing or broken model is reported at once.
     `tuned` names a file of weights fine-tuned from this model on a team's codings
-    (`coding.suggest.tune`); they are applied on load, and the model id says so.
+    (`coding.embed.tune`); they are applied on load, and the model id says so.
     """
 
     def __init__(self, name_or_path: str | Path, prefix: str = "", *, model_id: str | None = None,
