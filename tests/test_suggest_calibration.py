@@ -1,7 +1,8 @@
 """Calibration on held-out folds of real data: a score of 0.8 means about 80% of such suggestions are right.
 
 Uses the coded citizen contributions in ../shared (skipped, with the reason, where they are absent)
-and the hashing embedder, so it needs no model: the calibration has to hold whatever the embedder.
+and the hashing embedder, so it needs no model: the calibration has to hold whatever the embedder, and
+for suggestions fused from two models (a project's tuned model and the base model) as for one.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from coding.codebook import load_codebook
 from coding.embed import HashingEmbedder
 from coding.suggest import Suggester
+from coding.suggest.fuse import FusedSuggester
 from coding.suggest.data import load_labelled
 from coding.suggest.evaluate import (OutOfFold, calibration_table, cross_validate, examples_of, metrics, stratified_folds,
                                      stratified_subsample)
@@ -22,16 +24,20 @@ CYCLING = ROOT.parent / "shared" / "benchmarks" / "cycling_dialogues" / "dataset
 CODEBOOK = ROOT / "bench" / "cycling_codebook.yaml"
 
 
-@pytest.fixture(scope="module")
-def held_out():
+SUGGESTERS = {"one model": lambda codebook: Suggester(codebook, HashingEmbedder()),
+              "two models fused": lambda codebook: FusedSuggester(codebook, HashingEmbedder(384), HashingEmbedder())}
+
+
+@pytest.fixture(scope="module", params=list(SUGGESTERS))
+def held_out(request):
     if not CYCLING.exists():
         pytest.skip(f"the cycling dialogues are not at {CYCLING} (../shared is absent)")
     items = load_labelled(CYCLING, label="main_category_level1")
     rows = stratified_subsample(items, np.arange(len(items)), 700, seed=0)
     items = [items[i] for i in rows]
-    codebook, embedder = load_codebook(CODEBOOK), HashingEmbedder()
+    codebook, make = load_codebook(CODEBOOK), SUGGESTERS[request.param]
     result = cross_validate(items, stratified_folds(items, 3, seed=0),
-                            lambda train, test: Suggester(codebook, embedder).fit(examples_of(train)))
+                            lambda train, test: make(codebook).fit(examples_of(train)))
     # The same held-out pooled scores before calibration: the ranking must not change.
     return result, OutOfFold(result.codes, result.items, result.raw, result.raw)
 

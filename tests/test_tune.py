@@ -19,7 +19,7 @@ from coding.embed.tune import TuningSettings, apply_tuned, save_tuned, settings_
 from coding.errors import TuningError
 from coding.importing import import_paths
 from coding.store import Project
-from coding.suggest.adapt import current_tuning, forget_tuning, suggestion_embedder, tune_project, tuned_dir
+from coding.suggest.adapt import current_tuning, forget_tuning, tune_project, tuned_dir, tuned_embedder
 from tests.conftest import open_app
 
 PASSWORD = "ein-langes-passwort"
@@ -126,17 +126,17 @@ def make_project(folder: Path, housing: int = len(HOUSING), roles: tuple[str, ..
 @pytest.mark.slow
 def test_a_tuned_project_suggests_with_its_tuned_model_until_it_goes_back(minilm, tmp_path):
     with Project(make_project(tmp_path)) as project:
-        assert suggestion_embedder(project, minilm) is minilm
+        assert tuned_embedder(project, minilm) is None
         record = tune_project(project, minilm, settings=QUICK)
         assert record["codings"] == 24 and record["base"] == minilm.model_id
         assert current_tuning(project) == record
-        tuned = suggestion_embedder(project, minilm)
+        tuned = tuned_embedder(project, minilm)
         assert tuned.model_id.startswith(minilm.model_id + "+tuned-")
         assert separation(tuned) > separation(minilm)
         assert [p.name for p in tuned_dir(project).iterdir()] == [record["file"]]  # no half file left
-        assert suggestion_embedder(project, HashingEmbedder()).model_id == "hashing-v1-256"  # another base
+        assert tuned_embedder(project, HashingEmbedder()) is None  # tuned from another base model
         forget_tuning(project)
-        assert current_tuning(project) is None and suggestion_embedder(project, minilm) is minilm
+        assert current_tuning(project) is None and tuned_embedder(project, minilm) is None
         assert not any(tuned_dir(project).iterdir())
 
 
@@ -156,7 +156,7 @@ def test_a_missing_tuned_file_is_reported_with_its_path(tmp_path):
     with Project(make_project(tmp_path)) as project:
         project.set_setting("suggest.tuned_model", json.dumps({"file": "gone.safetensors", "base": "hashing-v1-256"}))
         with pytest.raises(TuningError, match=r"gone\.safetensors: the tuned suggestion model is missing"):
-            suggestion_embedder(project, HashingEmbedder())
+            tuned_embedder(project, HashingEmbedder())
 
 
 # -- in the app ---------------------------------------------------------------------------------------
@@ -223,10 +223,10 @@ def test_codewerk_tune_adapts_the_project_and_reset_goes_back(minilm, tmp_path, 
     out, err = capsys.readouterr()
     assert "suggestions now use a model tuned on 24 codings" in out and "100 %" in err
     with Project(path) as project:
-        assert "+tuned-" in suggestion_embedder(project, minilm).model_id
+        assert "+tuned-" in tuned_embedder(project, minilm).model_id
     assert main(["--project", str(path), "tune", "--reset"]) == 0
     with Project(path) as project:
-        assert suggestion_embedder(project, minilm) is minilm
+        assert tuned_embedder(project, minilm) is None
 
 
 def test_codewerk_tune_says_why_it_cannot(tmp_path, monkeypatch, capsys):

@@ -28,7 +28,7 @@ from coding.embed.tune import TuningSettings
 from coding.errors import CodewerkError
 from coding.store import Project
 from coding.suggest.adapt import SETTING as TUNED_SETTING
-from coding.suggest.adapt import suggestion_embedder
+from coding.suggest.adapt import tuned_embedder
 from coding.suggest.from_project import project_suggester
 from coding.suggest.groups import CodeGroup, GroupedSuggester
 from coding.suggest.model import DEFAULT_K, Suggestion
@@ -104,7 +104,8 @@ class SuggestionService:
         # the next suggester replaces this one.
         project = Project(self.path)
         try:
-            suggester = project_suggester(project, suggestion_embedder(project, get_embedder()),
+            base = get_embedder()
+            suggester = project_suggester(project, base, tuned=tuned_embedder(project, base),
                                           progress=lambda done, total: setattr(self, "progress", (done, total)))
         except Exception as e:  # noqa: BLE001 - any failure must end "preparing" with its message, never hang
             project.close()
@@ -136,10 +137,12 @@ class SuggestionService:
         try:
             project = Project(self.path)
             while (corpus := corpus_version(project)) != self.embedded:
-                embedder = suggestion_embedder(project, get_embedder())  # tuning may have changed it
-                embed_segments(project, embedder, batch_size=EMBED_BATCH,
-                               progress=lambda done, total: setattr(self, "embedding",
-                                                                    EmbeddingProgress("running", done, total)))
+                base = get_embedder()
+                for embedder in (base, tuned_embedder(project, base)):  # tuning may have changed the latter
+                    if embedder is not None:
+                        embed_segments(project, embedder, batch_size=EMBED_BATCH,
+                                       progress=lambda done, total: setattr(self, "embedding",
+                                                                            EmbeddingProgress("running", done, total)))
                 self.embedded = corpus
         except Exception as e:  # noqa: BLE001 - nobody above a background thread would see it; the page does
             self.embedding = replace(self.embedding, state="error", error=str(e) or type(e).__name__)
@@ -229,7 +232,7 @@ class _Locked:
 
     def __init__(self, service: SuggestionService, suggester: GroupedSuggester) -> None:
         self.service, self.suggester = service, suggester
-        self.groups, self.embedder = suggester.groups, suggester.embedder
+        self.groups, self.embedders = suggester.groups, suggester.embedders
 
     def suggest_grouped(self, texts: Sequence[str], k: int = DEFAULT_K) -> list[list[list[Suggestion]]]:
         with self.service.lock:

@@ -97,11 +97,12 @@ def forget_tuning(project: Project) -> None:
         (tuned_dir(project) / previous["file"]).unlink(missing_ok=True)
 
 
-def suggestion_embedder(project: Project, base: Embedder) -> Embedder:
-    """The embedder suggestions use: the project's tuned model if it has one made from `base`, else `base`."""
+def tuned_embedder(project: Project, base: Embedder) -> Embedder | None:
+    """The project's tuned model if it has one made from `base` (suggestions fuse it with `base`,
+    `coding.suggest.fuse`), else None."""
     record = current_tuning(project)
     if not record or record.get("base") != base.model_id:
-        return base
+        return None
     path = tuned_dir(project) / record["file"]
     if not path.exists():
         raise TuningError(f"{path}: the tuned suggestion model is missing; tune again on the review page, "

@@ -15,17 +15,22 @@ def project_examples(project: Project) -> list[Example]:
             for c in project.codings() if c["code_id"] in codable]
 
 
-def project_suggester(project: Project, embedder: Embedder, *, codes: list[str] | None = None,
-                      progress: Progress | None = None) -> GroupedSuggester:
+def project_suggester(project: Project, embedder: Embedder, *, tuned: Embedder | None = None,
+                      codes: list[str] | None = None, progress: Progress | None = None) -> GroupedSuggester:
     """Fit a suggester (one per group of alternative codes) on the project's codings; texts are embedded
-    once and kept in the project.
+    once per model and kept in the project.
 
+    `tuned`: the project's tuned model (`coding.suggest.adapt.tuned_embedder`), fused with `embedder`'s.
     `codes` limits what is suggested (default: every codable code); `progress(done, total)` reports
     the embedding of passages not yet in the cache, the slow part on a first start.
     """
-    cached = ProjectCachedEmbedder(project, embedder)
     examples = project_examples(project)
     if codes is not None:
         examples = [e for e in examples if e.code in codes]
-    embed_cached(project, embedder, [e.text for e in examples], progress=progress)  # fill the cache first
-    return GroupedSuggester(project.codebook(), cached, codes=codes).fit(examples)
+    models = [m for m in (embedder, tuned) if m is not None]
+    texts = [e.text for e in examples]
+    for model in models:  # fill the cache first (the base model's vectors usually are there already)
+        embed_cached(project, model, texts, progress=progress)
+    cached = [ProjectCachedEmbedder(project, m) for m in models]
+    return GroupedSuggester(project.codebook(), cached[0], codes=codes,
+                            tuned=cached[1] if tuned else None).fit(examples)

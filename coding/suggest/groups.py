@@ -19,6 +19,7 @@ import numpy as np
 from coding.codebook import Codebook
 from coding.embed.base import Embedder
 from coding.suggest.base import Suggestion, SuggestError, as_examples
+from coding.suggest.fuse import FusedSuggester
 from coding.suggest.model import DEFAULT_K, Suggester
 
 
@@ -54,16 +55,28 @@ def code_groups(codebook: Codebook, codes: Sequence[str] | None = None) -> list[
 
 
 class GroupedSuggester:
-    """One `Suggester` per group of alternative codes; passages are embedded once for all of them."""
+    """One `Suggester` per group of alternative codes; passages are embedded once for all of them.
+
+    With a `tuned` model (`coding.suggest.adapt`), each group's suggester is a `FusedSuggester`: the
+    hybrid on the tuned vectors fused with the hybrid on `embedder`'s. `self.embedder` is then the tuned
+    model (its id, recorded with accepted suggestions, names the base model too); `self.embedders`
+    are the models whose vectors suggestions need.
+    """
 
     name = "suggest.grouped.v1"
 
     def __init__(self, codebook: Codebook, embedder: Embedder, *, codes: Sequence[str] | None = None,
-                 **options) -> None:
-        self.codebook, self.embedder = codebook, embedder
+                 tuned: Embedder | None = None, **options) -> None:
+        self.codebook = codebook
+        self.embedder = tuned or embedder
+        self.embedders = (embedder,) if tuned is None else (embedder, tuned)
         self.groups = code_groups(codebook, codes)
         memo: dict[str, np.ndarray] = {}
+        partner_memo: dict[str, np.ndarray] = {}
         self.members = [Suggester(codebook, embedder, codes=list(group.codes), memo=memo, **options)
+                        if tuned is None else
+                        FusedSuggester(codebook, tuned, embedder, codes=list(group.codes), memo=memo,
+                                       partner_memo=partner_memo, **options)
                         for group in self.groups]
         self.codes = [code for group in self.groups for code in group.codes]
         self._group_of = {code: i for i, group in enumerate(self.groups) for code in group.codes}

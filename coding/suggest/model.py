@@ -73,6 +73,8 @@ class Suggester:
         self._examples: Passages | None = None
         self._memo: dict[str, np.ndarray] = {} if memo is None else memo  # text -> vector, shareable
         self._tuned_at = 0  # number of codings when pool and calibration were last fitted
+        self.held_out_raw = np.zeros((0, len(self.codes)))  # the coded passages' pooled scores from steps
+        # that did not see them (the inner cross-validation), as they were at `_tuned_at`
         self.retune_growth = 0.1
 
     # -- learning -------------------------------------------------------------------------------
@@ -95,10 +97,13 @@ class Suggester:
         self._refit()
         return self
 
-    def _refit(self) -> None:
+    def _refit(self, passages: Passages | None = None) -> None:
+        """Refit on `self.examples` (`passages`: them, already embedded and lemmatised)."""
         n = len(self.examples)
         self._labels = np.array([self._index[e.code] for e in self.examples], dtype=int)
-        self._examples = self.passages([e.text for e in self.examples], [e.context for e in self.examples])
+        if passages is None:
+            passages = self.passages([e.text for e in self.examples], [e.context for e in self.examples])
+        self._examples = passages
         self.prior.fit(self._examples, self._labels, self.codes)
         for step in self.steps:
             step.fit(self._examples, self._labels, self.codes)
@@ -109,13 +114,19 @@ class Suggester:
                 return
             held_out = self._out_of_fold()
             self.pool.fit(held_out, self._labels)
+            self.held_out_raw = self.pool.combine(held_out)
             self.calibrator = self.fixed_calibrator or calibrator_for(n)
-            self.calibrator.fit(self.pool.combine(held_out), self._labels)
+            self.calibrator.fit(self._to_calibrate(), self._labels)
             self._tuned_at = n
         else:
             self.pool.set_defaults(n)
             self.calibrator = self.fixed_calibrator or NoCalibration()
             self._tuned_at = 0
+            self.held_out_raw = np.zeros((0, len(self.codes)))
+
+    def _to_calibrate(self) -> np.ndarray:
+        """The held-out raw scores the calibrator learns from (a `FusedSuggester` fuses two)."""
+        return self.held_out_raw
 
     def _out_of_fold(self) -> list[np.ndarray]:
         """Every step's scores for every coded passage, from steps that did not see that passage."""
@@ -138,8 +149,10 @@ class Suggester:
 
     # -- suggesting -----------------------------------------------------------------------------
 
-    def passages(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None) -> Passages:
-        """Texts embedded (passages seen before are not embedded again) and lemmatised."""
+    def passages(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None,
+                 lemmas: list[str] | None = None) -> Passages:
+        """Texts embedded (passages seen before are not embedded again) and lemmatised (unless their
+        `lemmas` are given)."""
         texts = list(texts)
         contexts = [c or "" for c in contexts] if contexts is not None else [""] * len(texts)
         if len(contexts) != len(texts):
@@ -154,7 +167,7 @@ class Suggester:
         vectors = np.array([self._memo[t] for t in texts], dtype=np.float32).reshape(len(texts), dim)
         around = np.array([self._memo[c] if c else np.zeros(dim, np.float32) for c in contexts],
                           dtype=np.float32).reshape(len(texts), dim)
-        return Passages(texts, vectors, around, contexts, ANALYZER(texts))
+        return Passages(texts, vectors, around, contexts, ANALYZER(texts) if lemmas is None else lemmas)
 
     def raw_scores(self, passages: Passages) -> np.ndarray:
         """(n, codes) pooled probabilities before calibration, rows summing to 1."""

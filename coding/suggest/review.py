@@ -32,7 +32,7 @@ class GroupSuggester(Protocol):
     """What the queue needs of a suggester (a `GroupedSuggester`, or a wrapper that locks one)."""
 
     groups: list[CodeGroup]
-    embedder: Any  # only its model_id is read
+    embedders: Sequence[Any]  # the models whose vectors it needs; only their model_id is read
 
     def suggest_grouped(self, texts: Sequence[str], k: int = ...) -> list[list[list[Suggestion]]]: ...
 
@@ -212,8 +212,9 @@ def _score(project: Project, suggester: GroupSuggester, texts: list[str], memo: 
     wanted = [text for text in dict.fromkeys(texts) if text not in memo]
     if cached_only and wanted:
         hashes = {text: text_hash(text) for text in wanted}
-        cached = project.cached_vectors(suggester.embedder.model_id, hashes.values())
-        wanted = [text for text in wanted if hashes[text] in cached]
+        for embedder in suggester.embedders:
+            cached = project.cached_vectors(embedder.model_id, [hashes[text] for text in wanted])
+            wanted = [text for text in wanted if hashes[text] in cached]
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start:start + CHUNK]
         memo.update(zip(chunk, suggester.suggest_grouped(chunk, k=CANDIDATES)))

@@ -1,0 +1,78 @@
+"""Suggestions from a tuned model, hedged by the base model: two hybrids, their scores fused.
+
+A model tuned on the team's codings (`coding.suggest.adapt`) tells the project's codes apart better
+than the base model, but it has learnt from every coded passage it is then asked about, so its
+steps look surer in the inner cross-validation than they are on new passages. A `FusedSuggester`
+therefore runs the whole hybrid twice, on the tuned vectors and on the base model's, and ranks by
+the geometric mean of the two pooled scores, half and half: a fixed weight, because the codings that
+could fit one are the codings the tuned model was trained on. On the cycling dialogues the fusion
+ranks better than either hybrid alone (BENCHMARKS.md, section "suggest_tuned"). Calibration is fitted
+on the fused scores of the inner cross-validation, so a fused "0.8" means what any "0.8" means.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from coding.codebook import Codebook
+from coding.embed.base import Embedder
+from coding.suggest.base import Passages
+from coding.suggest.model import Suggester
+from coding.suggest.pool import FLOOR
+
+
+def fuse(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """The rows' geometric mean, half and half, scaled to sum to 1 again."""
+    mean = np.sqrt(np.clip(first, FLOOR, 1.0) * np.clip(second, FLOOR, 1.0))
+    return mean / mean.sum(axis=1, keepdims=True)
+
+
+@dataclass
+class FusedPassages(Passages):
+    """Passages with the tuned model's vectors, and `partner`: the same passages with the base model's."""
+
+    partner: Passages | None = None
+
+
+class FusedSuggester(Suggester):
+    """The hybrid on the tuned `embedder`'s vectors, fused with a partner hybrid on `base`'s.
+
+    Reasons (the closest coded example) come from the tuned vectors; the partner learns from the same
+    codings with the same steps and inner folds. `partner_memo` is the base model's text -> vector dict,
+    shared like `memo` (a `GroupedSuggester` embeds each passage once per model for all its groups).
+    """
+
+    name = "suggest.fused.v1"
+
+    def __init__(self, codebook: Codebook, embedder: Embedder, base: Embedder, *,
+                 partner_memo: dict[str, np.ndarray] | None = None, **options) -> None:
+        super().__init__(codebook, embedder, **options)
+        self.partner = Suggester(codebook, base, codes=self.codes, inner_folds=self.inner_folds,
+                                 context_weight=self.context_weight, seed=self.seed, memo=partner_memo)
+
+    def passages(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None,
+                 lemmas: list[str] | None = None) -> FusedPassages:
+        own = super().passages(texts, contexts, lemmas)
+        partner = self.partner.passages(own.texts, contexts, own.lemmas)
+        return FusedPassages(own.texts, own.vectors, own.context_vectors, own.contexts, own.lemmas, partner)
+
+    def _refit(self, passages: Passages | None = None) -> None:
+        if not isinstance(passages, FusedPassages):
+            passages = self.passages([e.text for e in self.examples], [e.context for e in self.examples])
+        self.partner.examples, self.partner._tuned_at = list(self.examples), self._tuned_at  # in step: the
+        # partner re-tunes pool and calibration exactly when this suggester does
+        self.partner._refit(passages.partner)  # first: the fused calibration needs its held-out scores
+        super()._refit(passages)
+
+    def _to_calibrate(self) -> np.ndarray:
+        return fuse(self.held_out_raw, self.partner.held_out_raw)
+
+    def raw_scores(self, passages: Passages) -> np.ndarray:
+        if not isinstance(passages, FusedPassages):
+            passages = self.passages(passages.texts, passages.contexts or None)
+        return fuse(super().raw_scores(passages), self.partner.raw_scores(passages.partner))
+
+    def record(self) -> dict:
+        return {**super().record(), "fused_with": self.partner.record()}
