@@ -48,6 +48,15 @@ def embedder_named(name: str):
     return get_embedder(name)
 
 
+def tuned_model(base, path: Path | None):
+    """The tuned model in `path` (a file `codewerk tune` wrote from `base`), or None."""
+    if path is None:
+        return None
+    from coding.embed.registry import get_tuned
+
+    return get_tuned(base, path)
+
+
 class DiskCachedEmbedder:
     """Vectors kept in bench/out/suggest/<model>.npz by text hash: a rerun embeds only new texts."""
 
@@ -261,7 +270,7 @@ def grouped_demo_examples() -> list:
     return [Example(row["quote"], code) for row in rows for code in (row["code"], row["facet"]) if code]
 
 
-def run_speed(inner_embedder, calls: int = 200) -> dict:
+def run_speed(inner_embedder, calls: int = 200, tuned=None) -> dict:
     """One selection -> ranked codes with a warm suggester trained on the whole demo gold coding.
 
     As in the app: a `GroupedSuggester` (themes H1-H12 and statement types A1-A3) trained on the 757
@@ -269,34 +278,56 @@ def run_speed(inner_embedder, calls: int = 200) -> dict:
     of demo respondents) and on cycling contributions (longer), each never embedded before (a free
     selection), and again with their vectors known (a segment the project has cached).
     Also: a full fit, and `add` of one coding.
+
+    With a `tuned` embedder (a project's tuned model), the suggester of a tuned project (both models'
+    hybrids fused, `coding.suggest.fuse`) is timed too, call by call beside the plain one, alternating
+    which goes first; its figures are under "fused".
     """
     from coding.suggest import GroupedSuggester
 
     examples = grouped_demo_examples()
-    suggester = GroupedSuggester(load_codebook(DEMO_CODEBOOK), DiskCachedEmbedder(inner_embedder))
-    started = time.perf_counter()
-    suggester.fit(examples)
-    fit = time.perf_counter() - started
-    started = time.perf_counter()
-    suggester.add(examples[:1])
-    add = time.perf_counter() - started
-    for member in suggester.members:  # from here on every new selection is embedded for real
-        member.embedder = inner_embedder
-    suggester.suggest(["Aufwärmen: die erste Anfrage lädt nichts mehr nach."])
+    codebook = load_codebook(DEMO_CODEBOOK)
+    out = {"calls": calls, "fit_examples": len(examples)}
+    suggesters = {"plain": GroupedSuggester(codebook, DiskCachedEmbedder(inner_embedder))}
+    if tuned is not None:
+        suggesters["fused"] = GroupedSuggester(codebook, DiskCachedEmbedder(inner_embedder),
+                                               tuned=DiskCachedEmbedder(tuned))
+    figures = {name: {} for name in suggesters}
+    for name, suggester in suggesters.items():
+        suggester.fit(examples)  # embeds what the disk cache lacks, so the timed fit below does not
+        started = time.perf_counter()
+        suggester.fit(examples)
+        figures[name]["fit_seconds"] = time.perf_counter() - started
+        started = time.perf_counter()
+        suggester.add(examples[:1])
+        figures[name]["add_seconds"] = time.perf_counter() - started
+        for member in suggester.members:  # from here on every new selection is embedded for real
+            member.embedder = tuned if name == "fused" else inner_embedder
+            if name == "fused":
+                member.partner.embedder = inner_embedder
+        suggester.suggest(["Aufwärmen: die erste Anfrage lädt nichts mehr nach."])
     sets = {"interview": interview_selections(calls),
             "cycling": [i.text for i in load_labelled(CYCLING, label="main_category_level1")][:calls]}
-    out = {"calls": calls, "fit_examples": len(examples), "fit_seconds": fit, "add_seconds": add}
     for name, texts in sets.items():
         words = [len(t.split()) for t in texts]
         out[f"{name}_words_p50"], out[f"{name}_words_p95"] = np.percentile(words, 50), np.percentile(words, 95)
         for kind in ("new", "known"):
-            ms = []
-            for text in texts:
-                started = time.perf_counter()
-                suggester.suggest_grouped([text], k=3)
-                ms.append((time.perf_counter() - started) * 1000)
-            out[f"{name}_{kind}_p50"], out[f"{name}_{kind}_p95"] = np.percentile(ms, 50), np.percentile(ms, 95)
-        print(f"  speed {name}: " + ", ".join(f"{k} {v:.0f}" for k, v in out.items() if k.startswith(name)), flush=True)
+            ms: dict[str, list[float]] = {which: [] for which in suggesters}
+            for n, text in enumerate(texts):
+                order = list(suggesters) if n % 2 == 0 else list(reversed(suggesters))
+                for which in order:
+                    started = time.perf_counter()
+                    suggesters[which].suggest_grouped([text], k=3)
+                    ms[which].append((time.perf_counter() - started) * 1000)
+            for which, times in ms.items():
+                figures[which][f"{name}_{kind}_p50"] = np.percentile(times, 50)
+                figures[which][f"{name}_{kind}_p95"] = np.percentile(times, 95)
+        for which in suggesters:
+            print(f"  speed {which} {name}: " + ", ".join(f"{k} {v:.0f}" for k, v in figures[which].items()
+                                                        if k.startswith(name)), flush=True)
+    out.update(figures["plain"])
+    if tuned is not None:
+        out["fused"] = {**figures["fused"], "tuned_model": tuned.model_id}
     return out
 
 
@@ -397,14 +428,24 @@ def report(cycling: dict, demo: dict, speed: dict, embedder_id: str, command: st
               "|---|---:|---:|---:|---:|---:|"]
     for name, title in (("interview", "interview passages (1-3 sentences of demo respondents)"),
                         ("cycling", "cycling contributions (whole contributions, longer)")):
-        lines.append(f"| {title} | {speed[name + '_words_p50']:.0f} / {speed[name + '_words_p95']:.0f} | "
-                     f"{speed[name + '_new_p50']:.0f} ms | {speed[name + '_new_p95']:.0f} ms | "
-                     f"{speed[name + '_known_p50']:.0f} ms | {speed[name + '_known_p95']:.0f} ms |")
+        for figures, model in ((speed, ""), (speed.get("fused"), ", tuned project (two models fused)")):
+            if figures:
+                words = f"{speed[name + '_words_p50']:.0f} / {speed[name + '_words_p95']:.0f}"
+                lines.append(f"| {title}{model} | {words} | "
+                             f"{figures[name + '_new_p50']:.0f} ms | {figures[name + '_new_p95']:.0f} ms | "
+                             f"{figures[name + '_known_p50']:.0f} ms | {figures[name + '_known_p95']:.0f} ms |")
     lines += ["", "Target: p95 at most 100 ms. Embedding the selection is most of the time and grows with its length: "
               "interview-length selections are within the target, whole contributions of 150 words and more are not. "
               f"Fitting on all {speed['fit_examples']} codings (steps plus 4-fold inner CV for pool and calibration, "
               f"both groups): {speed['fit_seconds']:.1f} s; `add` of one more coding (its group's steps refitted, "
               f"tuning kept): {speed['add_seconds']:.1f} s."]
+    if speed.get("fused"):
+        fused = speed["fused"]
+        lines += ["", f"A tuned project (`codewerk tune`) embeds a selection with both its tuned model "
+                  f"(`{fused['tuned_model']}`) and the default model and fuses the two hybrids "
+                  "(`coding.suggest.fuse`); its rows were timed call by call beside the plain ones in the same "
+                  f"process, alternating which went first. Fit: {fused['fit_seconds']:.1f} s; `add`: "
+                  f"{fused['add_seconds']:.1f} s."]
     return "\n".join(lines)
 
 
@@ -416,6 +457,8 @@ def main() -> None:
     parser.add_argument("--from-saved", action="store_true", help="only rewrite the report from the last run's figures")
     parser.add_argument("--speed-only", action="store_true",
                         help="measure speed again, keep the last run's quality figures")
+    parser.add_argument("--tuned", type=Path, help="a tuned model file (`codewerk tune`): time a tuned project's "
+                        "suggestions beside the plain ones")
     args = parser.parse_args()
     if not CYCLING.exists():
         raise SystemExit(f"needs the cycling dialogues at {CYCLING}")
@@ -424,7 +467,7 @@ def main() -> None:
     if args.from_saved or args.speed_only:
         results = json.loads(saved.read_text(encoding="utf-8"))
         if args.speed_only:
-            results["speed"] = run_speed(inner)
+            results["speed"] = run_speed(inner, tuned=tuned_model(inner, args.tuned))
             saved.write_text(json.dumps(results, indent=1, default=float), encoding="utf-8")
     else:
         embedder = DiskCachedEmbedder(inner)
@@ -436,7 +479,7 @@ def main() -> None:
         with threadpool_limits(limits=1):
             results["demo"] = run_demo(embedder)
             results["cycling"] = run_cycling(embedder, args.quick)
-        results["speed"] = run_speed(inner)
+        results["speed"] = run_speed(inner, tuned=tuned_model(inner, args.tuned))
         results["minutes"] = (time.perf_counter() - started) / 60
         results["embedded"] = embedder.embedded
         results["command"] = "python bench/suggest_quality.py" + \

@@ -3,6 +3,7 @@ the review queue and the background embedding. Two hashing embedders of differen
 the two models, so these tests need no model."""
 from __future__ import annotations
 
+import copy
 import time
 
 import numpy as np
@@ -53,6 +54,18 @@ def test_the_fused_suggester_learns_and_relearns_from_the_team_s_codings():
     assert suggester.record()["tuned_at"] == suggester.record()["fused_with"]["tuned_at"] == 62
     (best, *_), = suggester.suggest(["Im Quartiersbüro gibt es Beratung und Hilfe."], k=2)
     assert best.code == "H8"
+
+
+def test_both_models_share_the_lemma_step_and_suggest_as_if_each_had_its_own():
+    codebook = Codebook(codes=CODES[:2])
+    shared = FusedSuggester(codebook, TUNED, BASE).fit(examples(60))
+    lemma = shared.steps[-1]
+    assert shared.partner.steps[-1] is lemma  # it reads no vectors: learnt and scored once for both
+    separate = FusedSuggester(codebook, TUNED, BASE)
+    separate.partner.steps[-1] = copy.deepcopy(separate.steps[-1])
+    separate.fit(examples(60))
+    texts = ["Der Vermieter verlangt mehr Miete.", "Im Treff hilft die Beratung.", "Wohnung und Hilfe, beides."]
+    assert shared.scores(texts) == pytest.approx(separate.scores(texts))
 
 
 def test_a_project_with_a_tuned_model_suggests_from_both_and_records_the_tuned_model_id(tmp_path):

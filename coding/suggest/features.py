@@ -91,6 +91,10 @@ class LemmaClassifier:
         self._model = None
         self._columns: np.ndarray | None = None
         self._n_codes = 0
+        # The step reads no vectors, so the two hybrids of a `FusedSuggester` share it; these remember the
+        # last passages it learnt from and scored (by their list of lemmas), so it does each only once.
+        self._fitted: tuple | None = None
+        self._scored: tuple | None = None
 
     def params(self) -> dict:
         return {"C": self.C, "char_ngrams": self.char_ngrams, "min_df": self.min_df, "class_weight": self.class_weight,
@@ -100,6 +104,10 @@ class LemmaClassifier:
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
 
+        if self._fitted and self._fitted[0] is passages.lemmas and np.array_equal(self._fitted[1], labels) \
+                and self._fitted[2] == list(codes):
+            return self
+        self._fitted, self._scored = (passages.lemmas, np.array(labels), list(codes)), None
         self._n_codes = len(codes)
         self._model, self._columns = None, None
         present = np.unique(labels)
@@ -114,7 +122,10 @@ class LemmaClassifier:
         return self
 
     def scores(self, passages: Passages) -> np.ndarray:
-        return _spread(self._model, self._columns, self._n_codes, passages.lemmas, len(passages))
+        if not (self._scored and self._scored[0] is passages.lemmas):
+            self._scored = (passages.lemmas, _spread(self._model, self._columns, self._n_codes, passages.lemmas,
+                                                     len(passages)))
+        return self._scored[1].copy()
 
 
 def _spread(model, columns: np.ndarray | None, n_codes: int, inputs, n: int) -> np.ndarray:

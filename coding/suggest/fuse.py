@@ -11,6 +11,7 @@ on the fused scores of the inner cross-validation, so a fused "0.8" means what a
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ import numpy as np
 from coding.codebook import Codebook
 from coding.embed.base import Embedder
 from coding.suggest.base import Passages
+from coding.suggest.features import LemmaClassifier
 from coding.suggest.model import Suggester
 from coding.suggest.pool import FLOOR
 
@@ -49,7 +51,9 @@ class FusedSuggester(Suggester):
     def __init__(self, codebook: Codebook, embedder: Embedder, base: Embedder, *,
                  partner_memo: dict[str, np.ndarray] | None = None, **options) -> None:
         super().__init__(codebook, embedder, **options)
-        self.partner = Suggester(codebook, base, codes=self.codes, inner_folds=self.inner_folds,
+        # The lemma step reads no vectors: one instance serves both, learning and scoring once per batch.
+        steps = [step if isinstance(step, LemmaClassifier) else copy.deepcopy(step) for step in self.steps]
+        self.partner = Suggester(codebook, base, codes=self.codes, steps=steps, inner_folds=self.inner_folds,
                                  context_weight=self.context_weight, seed=self.seed, memo=partner_memo)
 
     def passages(self, texts: Sequence[str], contexts: Sequence[str | None] | None = None,

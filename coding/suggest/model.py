@@ -171,7 +171,12 @@ class Suggester:
 
     def raw_scores(self, passages: Passages) -> np.ndarray:
         """(n, codes) pooled probabilities before calibration, rows summing to 1."""
-        return self.pool.combine([self.prior.scores(passages)] + [s.scores(passages) for s in self.steps])
+        from sklearn import config_context
+
+        # The inputs are this suggester's own vectors and lemmas: scikit-learn's checks of them and of its
+        # parameters would take a third of the time of a single suggestion.
+        with config_context(assume_finite=True, skip_parameter_validation=True):
+            return self.pool.combine([self.prior.scores(passages)] + [s.scores(passages) for s in self.steps])
 
     def scores(self, texts: Sequence[str], context: Sequence[str | None] | None = None) -> np.ndarray:
         """(n, codes) calibrated scores, columns in the order of `self.codes`."""
