@@ -327,7 +327,8 @@ def run_speed(inner_embedder, calls: int = 200, tuned=None) -> dict:
                                                         if k.startswith(name)), flush=True)
     out.update(figures["plain"])
     if tuned is not None:
-        out["fused"] = {**figures["fused"], "tuned_model": tuned.model_id}
+        out["fused"] = {**figures["fused"], "tuned_model": tuned.model_id,
+                        "command": " ".join(["python", "bench/suggest_quality.py", *sys.argv[1:]])}
     return out
 
 
@@ -473,9 +474,6 @@ def main() -> None:
         results = json.loads(saved.read_text(encoding="utf-8"))
         if args.speed_only:
             results["speed"] = run_speed(inner, tuned=tuned_model(inner, args.tuned))
-            if args.tuned:
-                results["speed"]["fused"]["command"] = f"python bench/suggest_quality.py --speed-only --tuned " \
-                    f"{args.tuned}"
             saved.write_text(json.dumps(results, indent=1, default=float), encoding="utf-8")
     else:
         embedder = DiskCachedEmbedder(inner)
@@ -488,8 +486,6 @@ def main() -> None:
             results["demo"] = run_demo(embedder)
             results["cycling"] = run_cycling(embedder, args.quick)
         results["speed"] = run_speed(inner, tuned=tuned_model(inner, args.tuned))
-        if args.tuned:
-            results["speed"]["fused"]["command"] = f"python bench/suggest_quality.py --tuned {args.tuned}"
         results["minutes"] = (time.perf_counter() - started) / 60
         results["embedded"] = embedder.embedded
         results["command"] = "python bench/suggest_quality.py" + \

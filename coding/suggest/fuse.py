@@ -75,9 +75,7 @@ class FusedSuggester(Suggester):
     def _to_calibrate(self) -> np.ndarray:
         return fuse(self.held_out_raw, self.partner.held_out_raw)
 
-    def raw_scores(self, passages: Passages) -> np.ndarray:
-        if not isinstance(passages, FusedPassages):
-            passages = self.passages(passages.texts, passages.contexts or None)
+    def raw_scores(self, passages: FusedPassages) -> np.ndarray:
         return fuse(super().raw_scores(passages), self.partner.raw_scores(passages.partner))
 
     def record(self) -> dict:
