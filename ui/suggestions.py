@@ -105,7 +105,9 @@ class SuggestionService:
         project = Project(self.path)
         try:
             base = get_embedder()
-            suggester = project_suggester(project, base, tuned=tuned_embedder(project, base),
+            # The suggester it replaces lends its pool weights and calibration while the codings have
+            # changed little: a coder's new coding is learnt in the steps' time, not a whole fit's.
+            suggester = project_suggester(project, base, tuned=tuned_embedder(project, base), after=self.suggester,
                                           progress=lambda done, total: setattr(self, "progress", (done, total)))
         except Exception as e:  # noqa: BLE001 - any failure must end "preparing" with its message, never hang
             project.close()

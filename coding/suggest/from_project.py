@@ -16,13 +16,16 @@ def project_examples(project: Project) -> list[Example]:
 
 
 def project_suggester(project: Project, embedder: Embedder, *, tuned: Embedder | None = None,
-                      codes: list[str] | None = None, progress: Progress | None = None) -> GroupedSuggester:
+                      codes: list[str] | None = None, progress: Progress | None = None,
+                      after: GroupedSuggester | None = None) -> GroupedSuggester:
     """Fit a suggester (one per group of alternative codes) on the project's codings; texts are embedded
     once per model and kept in the project.
 
     `tuned`: the project's tuned model (`coding.suggest.adapt.tuned_embedder`), fused with `embedder`'s.
     `codes` limits what is suggested (default: every codable code); `progress(done, total)` reports
-    the embedding of passages not yet in the cache, the slow part on a first start.
+    the embedding of passages not yet in the cache, the slow part on a first start. `after`: the
+    suggester this one replaces, whose pool weights and calibration are kept while the codings have
+    changed little (`Suggester.fit`).
     """
     examples = project_examples(project)
     if codes is not None:
@@ -33,4 +36,4 @@ def project_suggester(project: Project, embedder: Embedder, *, tuned: Embedder |
         embed_cached(project, model, texts, progress=progress)
     cached = [ProjectCachedEmbedder(project, m) for m in models]
     return GroupedSuggester(project.codebook(), cached[0], codes=codes,
-                            tuned=cached[1] if tuned else None).fit(examples)
+                            tuned=cached[1] if tuned else None).fit(examples, after=after)

@@ -67,10 +67,18 @@ class FusedSuggester(Suggester):
     def _refit(self, passages: Passages | None = None) -> None:
         if not isinstance(passages, FusedPassages):
             passages = self.passages([e.text for e in self.examples], [e.context for e in self.examples])
-        self.partner.examples, self.partner._tuned_at = list(self.examples), self._tuned_at  # in step: the
-        # partner re-tunes pool and calibration exactly when this suggester does
+        # In step: the partner re-tunes pool and calibration exactly when this suggester does.
+        self.partner.examples = list(self.examples)
+        self.partner._tuned_at, self.partner._tuned_on = self._tuned_at, self._tuned_on
         self.partner._refit(passages.partner)  # first: the fused calibration needs its held-out scores
         super()._refit(passages)
+
+    def _same_setup(self, other: Suggester) -> bool:
+        return super()._same_setup(other) and self.partner._same_setup(other.partner)
+
+    def _keep_tuning(self, other: Suggester) -> None:
+        super()._keep_tuning(other)
+        self.partner._keep_tuning(other.partner)
 
     def _to_calibrate(self) -> np.ndarray:
         return fuse(self.held_out_raw, self.partner.held_out_raw)

@@ -81,15 +81,20 @@ class GroupedSuggester:
         self.codes = [code for group in self.groups for code in group.codes]
         self._group_of = {code: i for i, group in enumerate(self.groups) for code in group.codes}
 
-    def fit(self, examples: Iterable) -> GroupedSuggester:
-        """Learn from these coded passages; each group learns from the codings of its own codes."""
-        return self._learn(examples, "fit")
+    def fit(self, examples: Iterable, *, after: GroupedSuggester | None = None) -> GroupedSuggester:
+        """Learn from these coded passages; each group learns from the codings of its own codes.
+
+        `after`: the suggester this one replaces; each group keeps its pool weights and calibration while
+        its codings have changed little (`Suggester.fit`).
+        """
+        same_groups = after is not None and after.groups == self.groups
+        return self._learn(examples, "fit", after.members if same_groups else None)
 
     def add(self, examples: Iterable) -> GroupedSuggester:
         """Learn from more coded passages; only the groups they concern are refitted."""
         return self._learn(examples, "add")
 
-    def _learn(self, examples: Iterable, how: str) -> GroupedSuggester:
+    def _learn(self, examples: Iterable, how: str, earlier: list | None = None) -> GroupedSuggester:
         examples = as_examples(examples)
         per_group: list[list] = [[] for _ in self.groups]
         for i, example in enumerate(examples):
@@ -98,9 +103,11 @@ class GroupedSuggester:
                 raise SuggestError(f"coded example {i + 1}{where} has the code {example.code!r}, which is not "
                                    f"among the codes to suggest ({', '.join(self.codes)})")
             per_group[self._group_of[example.code]].append(example)
-        for member, own in zip(self.members, per_group):
-            if how == "fit" or own:
-                getattr(member, how)(own)
+        for member, own, before in zip(self.members, per_group, earlier or [None] * len(self.members)):
+            if how == "fit":
+                member.fit(own, after=before)
+            elif own:
+                member.add(own)
         return self
 
     @property

@@ -5,8 +5,9 @@ coded passages through three steps (nearest coded examples, a classifier on embe
 on German lemmas) and pools them with the codebook prior; with enough codings the pool's weights
 and the calibration are fitted by an inner cross-validation over those codings, so nothing is tuned
 on the passages being suggested for. `add` refits the steps (seconds for a few thousand codings;
-passages seen before are not embedded again) and re-tunes pool and calibration only when the
-codings have grown by a tenth since they were last tuned.
+passages seen before are not embedded again) and re-tunes pool and calibration only when a tenth
+of the codings has changed since they were last tuned; `fit(..., after=)` keeps them from the
+suggester it replaces on the same terms.
 """
 from __future__ import annotations
 
@@ -73,16 +74,40 @@ class Suggester:
         self._examples: Passages | None = None
         self._memo: dict[str, np.ndarray] = {} if memo is None else memo  # text -> vector, shareable
         self._tuned_at = 0  # number of codings when pool and calibration were last fitted
+        self._tuned_on: frozenset = frozenset()  # and those codings (`_key`)
         self.held_out_raw = np.zeros((0, len(self.codes)))  # the coded passages' pooled scores from steps
         # that did not see them (the inner cross-validation), as they were at `_tuned_at`
         self.retune_growth = 0.1
 
     # -- learning -------------------------------------------------------------------------------
 
-    def fit(self, examples: Iterable) -> Suggester:
-        """Learn from these coded passages (replacing any learnt before); no examples: codebook only."""
-        self.examples, self._tuned_at = [], 0
+    def fit(self, examples: Iterable, *, after: Suggester | None = None) -> Suggester:
+        """Learn from these coded passages (replacing any learnt before); no examples: codebook only.
+
+        `after`: the suggester this one replaces. If it suggested the same codes of the same codebook with
+        the same models and steps, its pool weights and calibration are kept while the codings differ by
+        less than a tenth from those they were fitted on, as `add` keeps them: refitting after a coder's
+        new coding then takes the steps' time, not the inner cross-validation's.
+        """
+        self.examples, self._tuned_at, self._tuned_on = [], 0, frozenset()
+        if after is not None and after._tuned_at and self._same_setup(after):
+            self._keep_tuning(after)
         return self.add(examples)
+
+    def _same_setup(self, other: Suggester) -> bool:
+        """Whether `other` pools and calibrates the same scores as this suggester would."""
+        return (type(other) is type(self) and other.codes == self.codes and other.codebook == self.codebook
+                and other.embedder.model_id == self.embedder.model_id and other.fixed_calibrator is None
+                and self.fixed_calibrator is None
+                and (other.inner_folds, other.context_weight, other.seed) == (self.inner_folds, self.context_weight,
+                                                                               self.seed)
+                and [(s.name, s.params()) for s in other.steps] == [(s.name, s.params()) for s in self.steps])
+
+    def _keep_tuning(self, other: Suggester) -> None:
+        """Take `other`'s pool weights and calibration, and what they were fitted on (copies: `other` may
+        go on suggesting meanwhile, and this suggester may re-tune its own)."""
+        self.pool, self.calibrator = copy.deepcopy(other.pool), copy.deepcopy(other.calibrator)
+        self.held_out_raw, self._tuned_at, self._tuned_on = other.held_out_raw, other._tuned_at, other._tuned_on
 
     def add(self, examples: Iterable) -> Suggester:
         """Learn from more coded passages, as a team's codings accumulate."""
@@ -108,20 +133,21 @@ class Suggester:
         for step in self.steps:
             step.fit(self._examples, self._labels, self.codes)
         if n >= self.pool.min_examples and len(np.unique(self._labels)) >= 2:
-            # The inner cross-validation costs several fits; a few new codings hardly move pool weights
-            # or calibration, so they are re-tuned only when the codings have grown by a tenth.
-            if self._tuned_at and self._tuned_at <= n < self._tuned_at * (1 + self.retune_growth):
+            # The inner cross-validation costs several fits; a few new or changed codings hardly move pool
+            # weights or calibration, so they are re-tuned only when a tenth of the codings has changed.
+            coded = frozenset(map(_key, self.examples))
+            if self._tuned_at and len(coded ^ self._tuned_on) < self._tuned_at * self.retune_growth:
                 return
             held_out = self._out_of_fold()
             self.pool.fit(held_out, self._labels)
             self.held_out_raw = self.pool.combine(held_out)
             self.calibrator = self.fixed_calibrator or calibrator_for(n)
             self.calibrator.fit(self._to_calibrate(), self._labels)
-            self._tuned_at = n
+            self._tuned_at, self._tuned_on = n, coded
         else:
             self.pool.set_defaults(n)
             self.calibrator = self.fixed_calibrator or NoCalibration()
-            self._tuned_at = 0
+            self._tuned_at, self._tuned_on = 0, frozenset()
             self.held_out_raw = np.zeros((0, len(self.codes)))
 
     def _to_calibrate(self) -> np.ndarray:
@@ -236,3 +262,8 @@ class Suggester:
                 "steps": [{"name": s.name, "params": s.params()} for s in [self.prior, *self.steps]],
                 "pool": {"name": self.pool.name, "params": self.pool.params()},
                 "calibration": {"name": self.calibrator.name, "params": self.calibrator.params()}}
+
+
+def _key(example: Example) -> tuple[str, str, str]:
+    """A coded passage as the inner cross-validation sees it."""
+    return example.text, example.code, example.context or ""

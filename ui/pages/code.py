@@ -54,6 +54,9 @@ chosen = choice.selectbox(
     format_func=lambda i: " · ".join(dict.fromkeys([by_id[i]["name"], *by_id[i]["attributes"].values()][:3])))
 document = project.document(chosen)
 st.query_params["doc"] = document["name"]
+# The suggester is built while the coder reads, so that suggestions are there at the first click (a first
+# build takes seconds, minutes for a large project whose codings are not embedded yet).
+service(str(project.path)).ensure(suggester_version(project))
 
 # -- whose codings are shown --------------------------------------------------------------------------
 codes = project.codes()
@@ -153,8 +156,7 @@ def _suggestions(selection, already: list[str]) -> None:
     if _in_interviewer_turn(start):
         st.caption(t("no_suggestions_interviewer", lang))
         return
-    svc = service(str(project.path))
-    svc.ensure(suggester_version(project))
+    svc = service(str(project.path))  # building since the page opened (above)
     if svc.suggester is None:
         _preparing(svc)
         return
