@@ -294,9 +294,14 @@ def test_a_coder_s_new_coding_is_learnt_without_fitting_the_whole_suggester_agai
         words = "eine Schufa-Auskunft"
         start = r01["text"].index(words)
         project.add_coding(r01["id"], start, start + len(words), "H1", "coder")
+        _finished(svc)  # the first build's background embedding
+        embedding_runs: list = []
+        run_embedding = SuggestionService._embed_all
+        monkeypatch.setattr(SuggestionService, "_embed_all", lambda svc: embedding_runs.append(1) or run_embedding(svc))
         svc.ensure(version := suggester_version(project))
         _built(svc, version)
         assert runs == []  # the steps learnt it; pool and calibration were kept
+        assert embedding_runs == []  # and no embedding run (with its progress bar) for nothing to embed
         assert words in [e.text for e in svc.suggester.examples]
         (themes, _), = svc.suggester.suggest_grouped([words], k=1)
         assert themes[0].reason.text == words  # the new coding is the reason at once

@@ -119,7 +119,9 @@ class SuggestionService:
                 self._project.close()
             self._project, self.suggester, self.version, self.building = project, suggester, version, None
             self.scored = {}
-        self.ensure_embedded()
+        # Only if documents or the model changed since the last embedding run: a refit after every new
+        # coding must not start (and show) an embedding run with nothing to embed.
+        self.ensure_embedded(corpus_version(project))
 
     def ensure_embedded(self, corpus: CorpusVersion | None = None) -> None:
         """Embed every segment not yet in the vector cache in a background thread, unless a run is going
