@@ -304,7 +304,7 @@ def _inner_cross_validations(monkeypatch) -> list:
     """Records every inner cross-validation (the slow part of a fit) any suggester runs from now on."""
     runs: list = []
     run = Suggester._out_of_fold
-    monkeypatch.setattr(Suggester, "_out_of_fold", lambda self: runs.append(self) or run(self))
+    monkeypatch.setattr(Suggester, "_out_of_fold", lambda self, *args: runs.append(self) or run(self, *args))
     return runs
 
 

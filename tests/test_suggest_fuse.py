@@ -73,9 +73,15 @@ def test_a_refit_after_a_new_coding_keeps_both_models_tuning(monkeypatch):
     assert len(runs) == 2
 
 
-def test_both_models_share_the_lemma_step_and_suggest_as_if_each_had_its_own():
+def test_both_models_share_the_lemma_step_and_suggest_as_if_each_had_its_own(monkeypatch):
+    from coding.suggest.features import LemmaClassifier
+
     codebook = Codebook(codes=CODES[:2])
+    fits: list = []
+    learn = LemmaClassifier.fit
+    monkeypatch.setattr(LemmaClassifier, "fit", lambda self, *args: fits.append(1) or learn(self, *args))
     shared = FusedSuggester(codebook, TUNED, BASE).fit(examples(60))
+    assert len(fits) == 1 + 4 + 1  # the partner's fit and its 4 inner folds; this one's fit (memo), no folds
     lemma = shared.steps[-1]
     assert shared.partner.steps[-1] is lemma  # it reads no vectors: learnt and scored once for both
     separate = FusedSuggester(codebook, TUNED, BASE)

@@ -53,7 +53,8 @@ class FusedSuggester(Suggester):
     def __init__(self, codebook: Codebook, embedder: Embedder, base: Embedder, *,
                  partner_memo: dict[str, np.ndarray] | None = None, **options) -> None:
         super().__init__(codebook, embedder, **options)
-        # The lemma step reads no vectors: one instance serves both, learning and scoring once per batch.
+        # The lemma step reads no vectors: one instance serves both, learning and scoring once per batch,
+        # and its inner cross-validation runs once (`_held_out_known`).
         steps = [step if isinstance(step, LemmaClassifier) else copy.deepcopy(step) for step in self.steps]
         self.partner = Suggester(codebook, base, codes=self.codes, steps=steps, inner_folds=self.inner_folds,
                                  context_weight=self.context_weight, seed=self.seed, memo=partner_memo)
@@ -72,6 +73,14 @@ class FusedSuggester(Suggester):
         self.partner._tuned_at, self.partner._tuned_on = self._tuned_at, self._tuned_on
         self.partner._refit(passages.partner)  # first: the fused calibration needs its held-out scores
         super()._refit(passages)
+
+    def _held_out_known(self, coded: frozenset) -> dict[int, np.ndarray]:
+        # The partner has just run its inner cross-validation on the same codings and folds (it re-tunes
+        # in step, first): the step both share scored the same held-out passages there already.
+        if self.partner._tuned_on != coded:
+            return {}
+        return {j: self.partner._held_out_steps[j] for j, step in enumerate(self.steps)
+                if step is self.partner.steps[j]}
 
     def _same_setup(self, other: Suggester) -> bool:
         return super()._same_setup(other) and self.partner._same_setup(other.partner)

@@ -75,6 +75,7 @@ class Suggester:
         self._memo: dict[str, np.ndarray] = {} if memo is None else memo  # text -> vector, shareable
         self._tuned_at = 0  # number of codings when pool and calibration were last fitted
         self._tuned_on: frozenset = frozenset()  # and those codings (`_key`)
+        self._held_out_steps: list[np.ndarray] = []  # each step's scores in that inner cross-validation
         self.held_out_raw = np.zeros((0, len(self.codes)))  # the coded passages' pooled scores from steps
         # that did not see them (the inner cross-validation), as they were at `_tuned_at`
         self.retune_growth = 0.1
@@ -108,6 +109,7 @@ class Suggester:
         go on suggesting meanwhile, and this suggester may re-tune its own)."""
         self.pool, self.calibrator = copy.deepcopy(other.pool), copy.deepcopy(other.calibrator)
         self.held_out_raw, self._tuned_at, self._tuned_on = other.held_out_raw, other._tuned_at, other._tuned_on
+        self._held_out_steps = other._held_out_steps
 
     def add(self, examples: Iterable) -> Suggester:
         """Learn from more coded passages, as a team's codings accumulate."""
@@ -138,24 +140,30 @@ class Suggester:
             coded = frozenset(map(_key, self.examples))
             if self._tuned_at and len(coded ^ self._tuned_on) < self._tuned_at * self.retune_growth:
                 return
-            held_out = self._out_of_fold()
+            held_out = self._out_of_fold(self._held_out_known(coded))
             self.pool.fit(held_out, self._labels)
             self.held_out_raw = self.pool.combine(held_out)
             self.calibrator = self.fixed_calibrator or calibrator_for(n)
             self.calibrator.fit(self._to_calibrate(), self._labels)
-            self._tuned_at, self._tuned_on = n, coded
+            self._tuned_at, self._tuned_on, self._held_out_steps = n, coded, held_out[1:]
         else:
             self.pool.set_defaults(n)
             self.calibrator = self.fixed_calibrator or NoCalibration()
-            self._tuned_at, self._tuned_on = 0, frozenset()
+            self._tuned_at, self._tuned_on, self._held_out_steps = 0, frozenset(), []
             self.held_out_raw = np.zeros((0, len(self.codes)))
 
     def _to_calibrate(self) -> np.ndarray:
         """The held-out raw scores the calibrator learns from (a `FusedSuggester` fuses two)."""
         return self.held_out_raw
 
-    def _out_of_fold(self) -> list[np.ndarray]:
-        """Every step's scores for every coded passage, from steps that did not see that passage."""
+    def _held_out_known(self, coded: frozenset) -> dict[int, np.ndarray]:
+        """Held-out scores of some steps (by position) that another suggester has just computed for
+        these codings on the same inner folds (a `FusedSuggester` shares its lemma step); none here."""
+        return {}
+
+    def _out_of_fold(self, known: dict[int, np.ndarray] | None = None) -> list[np.ndarray]:
+        """Every step's scores for every coded passage, from steps that did not see that passage;
+        those of the steps in `known` are taken from there."""
         from sklearn.model_selection import KFold, StratifiedKFold
 
         passages, labels = self._examples, self._labels
@@ -165,12 +173,15 @@ class Suggester:
             splitter = StratifiedKFold(folds, shuffle=True, random_state=self.seed).split(labels, labels)
         else:
             splitter = KFold(folds, shuffle=True, random_state=self.seed).split(labels)
-        held_out = [self.prior.scores(passages)] + [np.full((len(labels), len(self.codes)), np.nan)
-                                                    for _ in self.steps]
+        known = known or {}
+        held_out = [self.prior.scores(passages)] + [known[j] if j in known else
+                                                    np.full((len(labels), len(self.codes)), np.nan)
+                                                    for j in range(len(self.steps))]
         for train, test in splitter:
             for j, step in enumerate(self.steps):
-                fresh = copy.copy(step).fit(passages.subset(train), labels[train], self.codes)
-                held_out[j + 1][test] = fresh.scores(passages.subset(test))
+                if j not in known:
+                    fresh = copy.copy(step).fit(passages.subset(train), labels[train], self.codes)
+                    held_out[j + 1][test] = fresh.scores(passages.subset(test))
         return held_out
 
     # -- suggesting -----------------------------------------------------------------------------
