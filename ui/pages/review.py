@@ -76,13 +76,13 @@ if require(session, "edit_codebook"):
             st.caption(t("tuning_base", lang))
         st.caption(t("tuning_explained", lang))
         running = svc.tuning.state == "running"
+        # Callbacks, not `if st.button(...)`: they run before the page, so a click is not lost when the
+        # status above reruns the page (the suggester just got ready) before the script reaches the button.
         with st.container(horizontal=True):
-            if st.button(t("tuning_start", lang), key="tuning_start", disabled=running):
-                svc.start_tuning()
-                st.rerun()
-            if tuned and st.button(t("tuning_forget", lang), key="tuning_forget", disabled=running):
-                forget_tuning(project)
-                st.rerun()
+            st.button(t("tuning_start", lang), key="tuning_start", disabled=running, on_click=svc.start_tuning)
+            if tuned:
+                st.button(t("tuning_forget", lang), key="tuning_forget", disabled=running, on_click=forget_tuning,
+                          args=(project,))
         st.fragment(_tuning_status, run_every=2.0 if running else None)(svc.tuning.state)
 
 # -- what to review ---------------------------------------------------------------------------------
